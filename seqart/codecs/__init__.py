@@ -1,0 +1,57 @@
+"""Per-modality codecs, found by name or by the files they read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqart.codecs.base import Codec, Norm
+from seqart.errors import SeqartError
+
+_REGISTRY: dict[str, type[Codec]] = {}
+
+
+def register(cls: type[Codec]) -> type[Codec]:
+    _REGISTRY[cls.modality] = cls
+    return cls
+
+
+def _load_all() -> None:
+    # Imported here so each codec module registers itself exactly once.
+    import seqart.codecs.strokes  # noqa: F401
+    for name in ("notes", "poses"):
+        try:
+            __import__(f"seqart.codecs.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"seqart.codecs.{name}":
+                raise
+
+
+def codec_class(modality: str) -> type[Codec]:
+    _load_all()
+    if modality not in _REGISTRY:
+        raise SeqartError(f"unknown modality {modality!r} (known: {', '.join(sorted(_REGISTRY))})")
+    return _REGISTRY[modality]
+
+
+def codec_from_config(cfg: dict) -> Codec:
+    cls = codec_class(cfg["modality"])
+    return cls(cfg.get("options"), Norm.from_json(cfg["norm"]))
+
+
+def codec_for_path(path: Path, options: dict | None = None) -> Codec:
+    """The codec whose file types a path (file or folder) holds."""
+    _load_all()
+    path = Path(path)
+    if not path.exists():
+        raise SeqartError(f"{path}: no such file or folder")
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        for cls in _REGISTRY.values():
+            if f.suffix.lower() in cls.suffixes:
+                return cls(options)
+    raise SeqartError(f"{path}: no readable file type (expected one of: {', '.join(all_suffixes())})")
+
+
+def all_suffixes() -> list[str]:
+    _load_all()
+    return sorted({s for cls in _REGISTRY.values() for s in cls.suffixes})

@@ -1,0 +1,113 @@
+"""The codec contract: native files <-> Clips <-> model-space arrays.
+
+Model space is a `(T, F)` float32 array: the layout's continuous channels,
+normalised (`(x - shift) / scale`), followed by one column per categorical
+channel holding its class index. The model one-hot encodes those columns
+itself, so the arrays stay small and the targets need no decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqart.clip import Clip
+from seqart.errors import SeqartError
+from seqart.layout import Layout
+
+
+@dataclass
+class Norm:
+    """Per continuous channel: model value = (clip value - shift) / scale."""
+
+    shift: np.ndarray  # (n_cont,)
+    scale: np.ndarray  # (n_cont,)
+
+    def to_json(self) -> dict:
+        return {"shift": self.shift.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Norm":
+        return cls(np.asarray(d["shift"], np.float32), np.asarray(d["scale"], np.float32))
+
+    @classmethod
+    def identity(cls, n: int) -> "Norm":
+        return cls(np.zeros(n, np.float32), np.ones(n, np.float32))
+
+
+class Codec:
+    """Base codec. Subclasses set `modality`, `suffixes`, and implement `layout` and `read`."""
+
+    modality: str = ""
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self, options: dict | None = None, norm: Norm | None = None):
+        self.options = dict(options or {})
+        self.norm = norm or Norm.identity(len(self.layout.continuous))
+
+    # --- what subclasses provide -------------------------------------------------
+    @property
+    def layout(self) -> Layout:
+        raise NotImplementedError
+
+    def read(self, path: Path) -> dict[str, list[Clip]]:
+        """Read a file or folder into named splits ("train", "valid", "test" or "all")."""
+        raise NotImplementedError
+
+    def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
+        """A randomly varied copy for training; the default is no change."""
+        return clip
+
+    def fit_norm(self, clips: list[Clip]) -> None:
+        """Fit shift and scale on training clips (mean and std of each continuous channel)."""
+        x = self._continuous(clips)
+        scale = x.std(axis=0)
+        self.norm = Norm(x.mean(axis=0).astype(np.float32), np.where(scale > 1e-6, scale, 1.0).astype(np.float32))
+
+    # --- shared machinery ----------------------------------------------------------
+    def _continuous(self, clips: list[Clip]) -> np.ndarray:
+        idx = [self.layout.channels.index(c) for c in self.layout.continuous]
+        mask_end = self._end_mask
+        parts = [c.frames[~mask_end(c.frames)][:, idx] for c in clips]
+        return np.concatenate(parts) if parts else np.zeros((0, len(idx)), np.float32)
+
+    def _end_mask(self, frames: np.ndarray) -> np.ndarray:
+        end = self.layout.end
+        if end is None:
+            return np.zeros(len(frames), bool)
+        return frames[:, self.layout.channels.index(end[0])] == end[1]
+
+    def to_model(self, clip: Clip) -> np.ndarray:
+        """Clip -> (T, F) model-space array."""
+        lay = self.layout
+        order = [clip.channels.index(c) for c in lay.continuous]
+        cats = [clip.channels.index(c.channel) for c in lay.categoricals]
+        cont = (clip.frames[:, order] - self.norm.shift) / self.norm.scale
+        return np.concatenate([cont, clip.frames[:, cats]], axis=1).astype(np.float32)
+
+    def from_model(self, x: np.ndarray, **clip_fields) -> Clip:
+        """(T, F) model-space array -> Clip in the layout's channel order."""
+        lay = self.layout
+        n = len(lay.continuous)
+        cont = x[:, :n] * self.norm.scale + self.norm.shift
+        by_name = dict(zip(lay.continuous, cont.T))
+        by_name.update({c.channel: x[:, n + i] for i, c in enumerate(lay.categoricals)})
+        frames = np.stack([by_name[c] for c in lay.channels], axis=1) if len(x) else np.zeros((0, len(lay.channels)))
+        fields = {"modality": self.modality} | self.clip_defaults() | clip_fields
+        return Clip(frames, lay.channels, **fields)
+
+    def clip_defaults(self) -> dict:
+        """Timing fields (fps / time_channel) for clips this codec makes."""
+        return {}
+
+    def config(self) -> dict:
+        """Everything a checkpoint needs to rebuild this codec (JSON)."""
+        return {"modality": self.modality, "options": self.options, "norm": self.norm.to_json()}
+
+    def check_clip(self, clip: Clip, source) -> None:
+        if len(clip) == 0:
+            raise SeqartError(f"{source}: empty sequence")
+        if not clip.is_finite():
+            raise SeqartError(f"{source}: contains NaN or infinite values")

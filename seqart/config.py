@@ -1,0 +1,92 @@
+"""Run settings: defaults, a TOML file, then `--set section.key=value` overrides.
+
+Every key must already exist in its section's defaults, so a typo fails
+loudly instead of being ignored. Values from `--set` are parsed as TOML
+values (numbers, booleans, strings, lists) and must keep the default's type.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from seqart.errors import SeqartError
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 10000
+    batch_size: int = 100
+    lr: float = 1e-3
+    lr_decay: float = 0.9999  # per step: lr = (lr - min_lr) * decay^step + min_lr (sketch-rnn)
+    min_lr: float = 1e-5
+    grad_clip: float = 1.0
+    max_len: int = 250  # frames per training window; 0 = whole sequences
+    augment: bool = True
+    seed: int = 0
+    valid_every: int = 500
+    patience: int = 0  # stop after this many validations without improvement; 0 = never
+    kl_weight: float = 0.5  # VAE only: final weight of the KL term
+    kl_weight_start: float = 0.01
+    kl_decay: float = 0.99995  # weight = kl_weight - (kl_weight - start) * decay^step
+    kl_min: float = 0.2  # KL tolerance (nats per latent dim): no pressure below it
+    threads: int = 1  # torch threads per process; 1 stays fast when other work shares the CPU
+    device: str = "auto"  # "auto", "cpu" or "cuda"
+
+
+def defaults(codec_options: dict) -> dict[str, dict]:
+    """Every setting with its default; the codec section holds that codec's options."""
+    from seqart.model import ModelConfig
+
+    model = {f.name: f.default for f in fields(ModelConfig) if f.name != "layout"}
+    train = {f.name: f.default for f in fields(TrainConfig)}
+    return {"model": model, "train": train, "codec": dict(codec_options)}
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def _set(cfg: dict, section: str, key: str, value, source: str) -> None:
+    known = set(cfg[section])
+    if key not in known:
+        raise SeqartError(f"{source}: unknown setting {section}.{key} (known: {', '.join(sorted(known))})")
+    old = cfg[section].get(key)
+    if old is not None and not _same_kind(old, value):
+        raise SeqartError(f"{source}: {section}.{key} must be {type(old).__name__}, not {value!r}")
+    cfg[section][key] = float(value) if isinstance(old, float) else value
+
+
+def _same_kind(old, value) -> bool:
+    if isinstance(old, bool) or isinstance(value, bool):
+        return isinstance(old, bool) and isinstance(value, bool)
+    if isinstance(old, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(old))
+
+
+def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
+    """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides."""
+    if toml_file is not None:
+        try:
+            data = tomllib.loads(Path(toml_file).read_text())
+        except FileNotFoundError:
+            raise SeqartError(f"{toml_file}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise SeqartError(f"{toml_file}: not valid TOML ({e})") from None
+        for section, table in data.items():
+            if section not in cfg or not isinstance(table, dict):
+                raise SeqartError(f"{toml_file}: unknown section [{section}] (known: model, train, codec)")
+            for k, v in table.items():
+                _set(cfg, section, k, v, str(toml_file))
+    for item in sets:
+        key, eq, text = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not eq or not dot or section not in cfg:
+            raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
+        _set(cfg, section, name, _parse_value(text.strip()), f"--set {item}")
+    return cfg

@@ -1,0 +1,128 @@
+"""The one model family: an LSTM whose outputs parameterise a mixture-density head.
+
+Unconditional (decoder only, Graves 2013) or, with `z_dim > 0`, a sketch-rnn
+VAE (Ha & Eck 2017): a bidirectional LSTM encoder reads the whole sequence,
+its final states give mu and log-variance of a latent z, and z sets the
+decoder's initial state and is fed beside every input frame.
+
+Sequences are padded, never packed (packed backward is ~10x slower on CPU):
+the loss is masked and the encoder's backward pass reads a reversed copy of
+each sequence so that its state at `len - 1` is the true final one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from seqart.layout import Layout
+from seqart.mdn import head_nll
+
+
+@dataclass
+class ModelConfig:
+    layout: dict = field(default_factory=dict)  # Layout.to_json() of the codec
+    hidden: int = 512  # decoder LSTM units
+    layers: int = 1
+    mixtures: int = 20  # M Gaussians per mixture block
+    dropout: float = 0.0  # on decoder outputs
+    z_dim: int = 0  # 0: unconditional; > 0: VAE latent size
+    enc_hidden: int = 256  # per direction
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class MDNLSTM(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.layout = Layout.from_json(cfg.layout)
+        lay = self.layout
+        self.n_cont = len(lay.continuous)
+        self.in_dim = lay.feature_dim + 1  # + a start-of-sequence flag
+        dec_in = self.in_dim + cfg.z_dim
+        self.decoder = nn.LSTM(dec_in, cfg.hidden, cfg.layers, batch_first=True)
+        self.head = nn.Linear(cfg.hidden, lay.head_dim(cfg.mixtures))
+        self.drop = nn.Dropout(cfg.dropout)
+        if cfg.z_dim:
+            self.enc_fwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
+            self.enc_bwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
+            self.to_latent = nn.Linear(2 * cfg.enc_hidden, 2 * cfg.z_dim)
+            self.z_to_state = nn.Linear(cfg.z_dim, 2 * cfg.hidden * cfg.layers)
+
+    # --- inputs -----------------------------------------------------------------------
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, F) model-space frames -> (B, T, in_dim): continuous, one-hots, start flag 0."""
+        parts = [x[..., : self.n_cont]]
+        for i, c in enumerate(self.layout.categoricals):
+            cls = x[..., self.n_cont + i].long().clamp(0, c.classes - 1)
+            parts.append(F.one_hot(cls, c.classes).to(x.dtype))
+        parts.append(torch.zeros_like(x[..., :1]))
+        return torch.cat(parts, -1)
+
+    def start_token(self, batch: int, device=None) -> torch.Tensor:
+        s = torch.zeros(batch, 1, self.in_dim, device=device)
+        s[..., -1] = 1.0
+        return s
+
+    # --- VAE ----------------------------------------------------------------------------
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, F), (B,) -> mu, logvar, each (B, z_dim)."""
+        e = self.embed(x)
+        B, T, _ = e.shape
+        idx = torch.arange(T, device=x.device).expand(B, T)
+        last = (lengths - 1).clamp(min=0)
+        rev = (last.unsqueeze(1) - idx).clamp(min=0)  # reversed within each length
+        e_rev = torch.gather(e, 1, rev.unsqueeze(-1).expand_as(e))
+        hf, _ = self.enc_fwd(e)
+        hb, _ = self.enc_bwd(e_rev)
+        pick = last.view(B, 1, 1).expand(B, 1, hf.shape[-1])
+        h = torch.cat([hf.gather(1, pick), hb.gather(1, pick)], -1).squeeze(1)
+        mu, logvar = self.to_latent(h).chunk(2, -1)
+        return mu, logvar
+
+    def initial_state(self, z: torch.Tensor | None, batch: int, device=None):
+        if z is None:
+            return None
+        hc = torch.tanh(self.z_to_state(z)).view(batch, 2, self.cfg.layers, self.cfg.hidden)
+        return hc[:, 0].transpose(0, 1).contiguous(), hc[:, 1].transpose(0, 1).contiguous()
+
+    # --- training forward ----------------------------------------------------------------
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, z_sample: bool = True):
+        """x (B, T, F) model-space frames, mask (B, T) valid frames.
+
+        Returns (raw head params (B, T, head_dim), losses dict of scalars). The
+        losses are NLL in nats per valid frame, by block, and "kl" for a VAE.
+        """
+        B, T, _ = x.shape
+        inp = torch.cat([self.start_token(B, x.device), self.embed(x[:, :-1])], 1)
+        losses, z, state = {}, None, None
+        if self.cfg.z_dim:
+            mu, logvar = self.encode(x, mask.sum(1))
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if z_sample else mu
+            losses["kl"] = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), -1)) / self.cfg.z_dim
+            state = self.initial_state(z, B, x.device)
+            inp = torch.cat([inp, z.unsqueeze(1).expand(B, T, -1)], -1)
+        out, _ = self.decoder(inp, state)
+        raw = self.head(self.drop(out))
+        losses.update(self.nll(raw, x, mask))
+        return raw, losses
+
+    def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Masked NLL per block and in total ("nll"), nats per valid frame."""
+        per = head_nll(raw, x, self.layout, self.cfg.mixtures)
+        m = mask.to(raw.dtype)
+        n = m.sum().clamp(min=1)
+        cont_m = m
+        if self.layout.end is not None:  # the end frame has no meaningful continuous values
+            ch, cls = self.layout.end
+            col = self.n_cont + [c.channel for c in self.layout.categoricals].index(ch)
+            cont_m = m * (x[..., col] != cls).to(m.dtype)
+        mix_names = {"+".join(b.channels) for b in self.layout.mixtures}
+        out = {k: (v * (cont_m if k in mix_names else m)).sum() / n for k, v in per.items()}
+        out["nll"] = sum(out.values())
+        return out

@@ -1,0 +1,202 @@
+"""Training: batches in, checkpoints out; resumable, seeded, and DDP-ready.
+
+`train(data, run_dir, cfg)` reads the data through its codec, fits the
+normalisation on the training split, and steps Adam with sketch-rnn's
+exponential learning-rate decay, gradient clipping and (for a VAE) KL
+annealing with a tolerance floor. It validates every `valid_every` steps,
+keeps `latest/` (with optimiser and RNG state, so a killed run resumes
+exactly) and `best/` (lowest validation NLL) in the run folder, and logs
+metrics to `log.jsonl`. Under `torchrun` every rank trains on its own share
+of the batches and rank 0 validates and writes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm import tqdm
+
+from seqart import checkpoint
+from seqart.codecs import codec_from_config, codec_for_path
+from seqart.codecs.base import Codec
+from seqart.config import TrainConfig
+from seqart.data import Batches, eval_batches
+from seqart.errors import SeqartError
+from seqart.model import MDNLSTM, ModelConfig
+from seqart.splits import split_clips
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SeqartError("train.device = cuda, but no CUDA device is available")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def evaluate(model: MDNLSTM, codec: Codec, clips, batch_size: int = 100, max_len: int = 0) -> dict:
+    """NLL in nats per frame over every frame of clips, with its parts and the frame count."""
+    model.eval()
+    device = next(model.parameters()).device
+    sums: dict[str, float] = {}
+    frames = 0
+    for x, mask in eval_batches(codec, clips, batch_size, max_len):
+        _, losses = model(x.to(device), mask.to(device), z_sample=False)
+        n = int(mask.sum())
+        frames += n
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v) * n
+    model.train()
+    return {k: v / max(frames, 1) for k, v in sums.items()} | {"frames": frames}
+
+
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors = {f"opt.{i}.{k}": v for i, s in sd["state"].items() for k, v in s.items() if torch.is_tensor(v)}
+    return tensors, {"param_groups": sd["param_groups"], "ids": list(sd["state"].keys())}
+
+
+def _restore_optimizer(opt, tensors: dict, meta: dict) -> None:
+    state = {i: {k.split(".", 2)[2]: v for k, v in tensors.items() if k.startswith(f"opt.{i}.")} for i in meta["ids"]}
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+class Trainer:
+    def __init__(self, data: Path, run_dir: Path, cfg: dict, progress: bool = True):
+        self.run_dir, self.progress = Path(run_dir), progress
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        latest = checkpoint.find(self.run_dir / "latest")
+        if latest is not None:  # resume: the stored settings win, except how long to train
+            _, meta = checkpoint.load(latest, "model")
+            steps = cfg["train"]["steps"]
+            cfg = {"model": meta["model"], "train": meta["train"] | {"steps": steps}, "codec": meta["codec"]["options"]}
+            self.codec = codec_from_config(meta["codec"])
+        else:
+            self.codec = codec_for_path(data, cfg["codec"])
+        self.cfg, self.tc = cfg, TrainConfig(**cfg["train"])
+        torch.set_num_threads(self.tc.threads)
+        torch.manual_seed(self.tc.seed)
+        self.device = pick_device(self.tc.device)
+        splits = split_clips(self.codec.read(Path(data)))
+        self.train_clips, self.valid_clips = splits["train"], splits["valid"]
+        if latest is None:
+            self.codec.fit_norm(self.train_clips)
+        model_cfg = ModelConfig(layout=self.codec.layout.to_json(), **{k: v for k, v in cfg["model"].items() if k != "layout"})
+        self.model = MDNLSTM(model_cfg).to(self.device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tc.lr)
+        self.batches = Batches(self.codec, self.train_clips, self.tc.batch_size, self.tc.max_len,
+                               self.tc.seed, self.tc.augment, self.rank, self.world)
+        self.step, self.best, self.bad_checks = 0, math.inf, 0
+        if latest is not None:
+            self._resume(latest)
+
+    # --- checkpoints ------------------------------------------------------------------
+    def _meta(self, metrics: dict) -> dict:
+        return {"model": self.model.cfg.to_json(), "codec": self.codec.config(), "train": self.cfg["train"],
+                "step": self.step, "metrics": metrics}
+
+    def _save(self, metrics: dict, best: bool) -> None:
+        weights = self.model.state_dict()
+        opt_t, opt_meta = _optimizer_tensors(self.opt)
+        trainer_t = opt_t | {"rng.torch": torch.get_rng_state()}
+        trainer_meta = opt_meta | {"batches": self.batches.state(), "best": self.best, "bad_checks": self.bad_checks}
+        checkpoint.save(self.run_dir / "latest", {"model": weights, "trainer": trainer_t},
+                        {"model": self._meta(metrics), "trainer": trainer_meta})
+        if best:
+            checkpoint.save(self.run_dir / "best", {"model": weights}, {"model": self._meta(metrics)})
+
+    def _resume(self, folder: Path) -> None:
+        weights, meta = checkpoint.load(folder, "model")
+        self.model.load_state_dict(weights)
+        tensors, tmeta = checkpoint.load(folder, "trainer")
+        _restore_optimizer(self.opt, {k: v.to(self.device) for k, v in tensors.items() if k.startswith("opt.")}, tmeta)
+        torch.set_rng_state(tensors["rng.torch"])
+        if self.world == 1:
+            self.batches.set_state(tmeta["batches"])
+        self.step, self.best, self.bad_checks = meta["step"], tmeta["best"], tmeta["bad_checks"]
+
+    # --- schedules --------------------------------------------------------------------
+    def lr(self) -> float:
+        tc = self.tc
+        return (tc.lr - tc.min_lr) * tc.lr_decay**self.step + tc.min_lr
+
+    def kl_weight(self) -> float:
+        tc = self.tc
+        return tc.kl_weight - (tc.kl_weight - tc.kl_weight_start) * tc.kl_decay**self.step
+
+    # --- the loop ---------------------------------------------------------------------
+    def _train_step(self, net, x, mask) -> dict:
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr()
+        _, losses = net(x.to(self.device), mask.to(self.device))
+        loss = losses["nll"]
+        if "kl" in losses:  # KL below the tolerance floor exerts no pressure (sketch-rnn)
+            loss = loss + self.kl_weight() * torch.clamp(losses["kl"], min=self.tc.kl_min)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.tc.grad_clip)
+        self.opt.step()
+        self.step += 1
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def _validate(self, train_losses: dict) -> bool:
+        """Validate and checkpoint on rank 0; returns whether to stop early."""
+        stop = torch.zeros(1)
+        if self.rank == 0:
+            metrics = {"valid": evaluate(self.model, self.codec, self.valid_clips, self.tc.batch_size, self.tc.max_len),
+                       "train": train_losses, "lr": self.lr()}
+            improved = metrics["valid"]["nll"] < self.best
+            if improved:
+                self.best, self.bad_checks = metrics["valid"]["nll"], 0
+            else:
+                self.bad_checks += 1
+            self._save(metrics, improved)
+            with open(self.run_dir / "log.jsonl", "a") as f:
+                f.write(json.dumps({"step": self.step, "time": time.time()} | metrics) + "\n")
+            stop[0] = float(bool(self.tc.patience) and self.bad_checks >= self.tc.patience)
+        if self.world > 1:
+            dist.broadcast(stop, 0)
+        return bool(stop[0])
+
+    def run(self) -> dict:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        net = self.model
+        if self.world > 1:
+            net = torch.nn.parallel.DistributedDataParallel(self.model)
+        bar = tqdm(total=self.tc.steps, initial=self.step, disable=not self.progress or self.rank != 0,
+                   desc="train", unit="step", dynamic_ncols=True)
+        losses: dict = {}
+        batches = iter(self.batches)
+        while self.step < self.tc.steps:
+            x, mask = next(batches)
+            losses = self._train_step(net, x, mask)
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise SeqartError(f"training diverged at step {self.step}: loss {losses}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses['nll']:.3f}", best=f"{self.best:.3f}")
+            if self.step % self.tc.valid_every == 0 or self.step == self.tc.steps:
+                if self._validate(losses):
+                    break
+        bar.close()
+        return {"step": self.step, "best_valid_nll": self.best, "train": losses}
+
+
+def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True) -> dict:
+    """Train (or resume) a run; under torchrun, sets up and tears down the process group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() and cfg["train"]["device"] != "cpu" else "gloo")
+    try:
+        return Trainer(data, run_dir, cfg, progress).run()
+    finally:
+        if world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
