@@ -58,6 +58,65 @@ def eval_(
     typer.echo(json.dumps(evaluate_run(run, data, split)))
 
 
+@app.command()
+def sample(
+    run: Path = typer.Argument(..., help="A run folder, a model folder, or a shipped model's name."),
+    out: Path = typer.Option(..., "--out", help="Output file; its extension picks the format."),
+    n: int = typer.Option(1, "-n", help="How many sequences."),
+    temperature: float = typer.Option(1.0, "--temperature", "-t"),
+    seed: int = typer.Option(0, help="Same seed, same model: byte-identical output."),
+    prime: Optional[Path] = typer.Option(None, "--prime", help="A file whose first sequence the model continues."),
+    prime_seconds: Optional[float] = typer.Option(None, "--prime-seconds", help="Prime with only the first S seconds."),
+    frames: Optional[int] = typer.Option(None, "--frames", help="At most this many frames per sequence."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", help="Stop after this much generated time."),
+    bias: float = typer.Option(0.0, "--bias", help="Graves' sampling bias b (sharper as b grows)."),
+    greedy: bool = typer.Option(False, "--greedy", help="Most likely component and class at every step."),
+    set_: List[str] = typer.Option([], "--set", help="Modality option KEY=VALUE (e.g. scale=C:major for notes)."),
+):
+    """Generate sequences from a trained model and write them to a file."""
+    from seqart.export import export_clips
+    from seqart.generate import sample_clips
+
+    options = dict(_key_value(item) for item in set_)
+    clips = sample_clips(run, n, temperature, seed, prime, prime_seconds, frames, seconds, bias, greedy, options)
+    export_clips(clips, out)
+    typer.echo(f"wrote {out} ({n} sequence{'s' if n != 1 else ''})", err=True)
+
+
+@app.command()
+def interpolate(
+    run: Path = typer.Argument(..., help="A VAE run or model folder."),
+    a: Path = typer.Argument(..., help="First drawing (its first sequence)."),
+    b: Path = typer.Argument(..., help="Second drawing."),
+    out: Path = typer.Option(..., "--out"),
+    steps: int = typer.Option(8, "--steps", help="Sequences from A to B, ends included."),
+    temperature: float = typer.Option(0.1, "--temperature", "-t"),
+    seed: int = typer.Option(0),
+):
+    """Morph from A to B through the latent space of a VAE model."""
+    from seqart.export import export_clips
+    from seqart.generate import interpolate_clips
+
+    export_clips(interpolate_clips(run, a, b, steps, temperature, seed), out)
+    typer.echo(f"wrote {out} ({steps} steps)", err=True)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("seqart-demo"), "--out", help="Folder for the results.")):
+    """Make art from the shipped models: sketches, and whatever other models ship."""
+    from seqart.demo import run_demo
+
+    for path in run_demo(out):
+        typer.echo(str(path))
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, eq, value = item.partition("=")
+    if not eq or not key.strip():
+        raise SeqartError(f"--set {item}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
 def main() -> None:
     try:
         app()  # click handles its own usage errors (exit 2)

@@ -106,6 +106,41 @@ class Codec:
         """Everything a checkpoint needs to rebuild this codec (JSON)."""
         return {"modality": self.modality, "options": self.options, "norm": self.norm.to_json()}
 
+    # --- generation hooks (override where a modality needs more) -------------------------
+    def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
+        """The clip to prime with: the first clip in a file, cut to its first `seconds`."""
+        splits = self.read(Path(path))
+        clips = [c for s in splits.values() for c in s]
+        if not clips:
+            raise SeqartError(f"{path}: nothing to prime with")
+        clip = clips[0]
+        if seconds is not None:
+            clip = clip.slice(0, max(1, self.frames_in(clip, seconds)))
+        return clip
+
+    def frames_in(self, clip: Clip, seconds: float) -> int:
+        """How many leading frames of clip fall within `seconds`."""
+        if clip.time_channel:
+            return int(np.searchsorted(np.cumsum(clip.channel(clip.time_channel)), seconds, side="right"))
+        return int(round(seconds * (clip.fps or 1.0)))
+
+    def frame_seconds(self, frame: np.ndarray) -> float:
+        """Seconds one frame (layout channel order) advances time."""
+        d = self.clip_defaults()
+        if d.get("time_channel"):
+            return float(frame[self.layout.channels.index(d["time_channel"])])
+        return 1.0 / float(d.get("fps") or 1.0)
+
+    def configure_sampler(self, sampler, options: dict) -> None:
+        """Apply modality-specific generation options (e.g. a scale for notes)."""
+        if options:
+            raise SeqartError(f"unknown {self.modality} generation option(s): {', '.join(sorted(options))}")
+
+    def join(self, primer: Clip, generated: Clip) -> Clip:
+        """The primer followed by its continuation (end frames of the primer dropped)."""
+        body = primer.frames[~self._end_mask(primer.frames)]
+        return generated.with_frames(np.concatenate([body, generated.frames]))
+
     def check_clip(self, clip: Clip, source) -> None:
         if len(clip) == 0:
             raise SeqartError(f"{source}: empty sequence")

@@ -1,0 +1,53 @@
+"""Whole-file generation: prime, sample with the shared Sampler, export.
+
+The CLI's `sample`, `interpolate` and `demo` commands and the pieces in
+`pieces/` all come through here; the live engine uses the same Sampler
+frame by frame instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqart.codecs.base import Codec
+from seqart.errors import SeqartError
+from seqart.modelio import load_model
+from seqart.sample import Sampler, encode, slerp
+
+
+def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | None = 0,
+                 prime: Path | None = None, prime_seconds: float | None = None,
+                 max_frames: int | None = None, seconds: float | None = None,
+                 bias: float = 0.0, greedy: bool = False, options: dict | None = None) -> list[Clip]:
+    """n clips from a trained model; with a prime, each continues the primer (primer included)."""
+    if temperature < 0:
+        raise SeqartError(f"--temperature must be >= 0, not {temperature}")
+    model, codec, meta = load_model(run)
+    sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed)
+    codec.configure_sampler(sampler, dict(options or {}))
+    primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
+    limit = max_frames or meta["train"].get("max_len") or 1000
+    out = []
+    for _ in range(n):
+        clip = sampler.generate(limit, primer, seconds)
+        out.append(codec.join(primer, clip) if primer is not None else clip)
+    return out
+
+
+def interpolate_clips(run: Path, a: Path, b: Path, steps: int = 8, temperature: float = 0.1,
+                      seed: int | None = 0) -> list[Clip]:
+    """Decode `steps` latents on the great circle between the encodings of A and B (VAE only)."""
+    model, codec, meta = load_model(run)
+    if not model.cfg.z_dim:
+        raise SeqartError(f"{run}: interpolation needs a VAE model (train with --set model.z_dim=128)")
+    if steps < 2:
+        raise SeqartError(f"--steps must be at least 2, not {steps}")
+    za, zb = (encode(model, codec, codec.prime_clip(Path(p), None)) for p in (a, b))
+    limit = meta["train"].get("max_len") or 1000
+    out = []
+    for t in np.linspace(0.0, 1.0, steps):
+        sampler = Sampler(model, codec, temperature=temperature, seed=seed, z=slerp(za, zb, float(t)))
+        out.append(sampler.generate(limit))
+    return out

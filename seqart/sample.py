@@ -1,0 +1,217 @@
+"""The one sampler, shared by file export and the live engine.
+
+`Sampler.step()` returns the next frame, one at a time, so the live engine
+can pull frames at its own pace. At batch 1 a torch LSTM call is dominated by
+per-call overhead (PERFORMANCE.md), so the sampler copies the weights into
+numpy once and steps one fused cell per layer: gates = W @ [x; h] + b.
+
+Controls (Ha & Eck 2017, sec. 3.3; Graves 2013, sec. 5.2):
+* temperature tau: mixture and categorical logits are divided by tau, and
+  each Gaussian's variance is scaled by tau (sigma * sqrt(tau));
+* Graves' bias b: logits * (1 + b) and sigma * exp(-b), sharper as b grows;
+* greedy: the most likely component's mean and the most likely class
+  (the same as tau -> 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from seqart.clip import Clip
+from seqart.codecs.base import Codec
+from seqart.mdn import split_params
+from seqart.model import MDNLSTM
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+class Sampler:
+    def __init__(self, model: MDNLSTM, codec: Codec, temperature: float = 1.0, bias: float = 0.0,
+                 greedy: bool = False, seed: int | None = None, z: np.ndarray | None = None):
+        self.model, self.codec, self.layout = model, codec, model.layout
+        self.m, self.n_cont = model.cfg.mixtures, model.n_cont
+        self.temperature, self.bias, self.greedy = float(temperature), float(bias), greedy
+        self.rng = np.random.default_rng(seed)
+        self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
+        self._load_weights(model)
+        self.fixed_z = None if z is None else np.asarray(z, np.float32)
+        self.reset()
+
+    # --- weights ------------------------------------------------------------------------
+    def _load_weights(self, model: MDNLSTM) -> None:
+        def np_(t: torch.Tensor) -> np.ndarray:
+            return t.detach().cpu().float().numpy()
+
+        lstm = model.decoder
+        self.cells = []  # per layer: W (4H, in + H) with torch's gate order i, f, g, o; b (4H,)
+        for layer in range(lstm.num_layers):
+            w = np.concatenate([np_(getattr(lstm, f"weight_ih_l{layer}")), np_(getattr(lstm, f"weight_hh_l{layer}"))], 1)
+            b = np_(getattr(lstm, f"bias_ih_l{layer}")) + np_(getattr(lstm, f"bias_hh_l{layer}"))
+            self.cells.append((np.ascontiguousarray(w), b))
+        self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
+        self.hidden = lstm.hidden_size
+
+    # --- state ----------------------------------------------------------------------------
+    def reset(self, z: np.ndarray | None = None) -> None:
+        """Back to the start of a new sequence (a new latent for a VAE unless one is fixed)."""
+        cfg = self.model.cfg
+        self.z = None
+        if cfg.z_dim:
+            self.z = z if z is not None else self.fixed_z
+            if self.z is None:
+                self.z = self.rng.standard_normal(cfg.z_dim).astype(np.float32)
+        n = len(self.cells)
+        if self.z is not None:
+            with torch.no_grad():
+                h0, c0 = self.model.initial_state(torch.from_numpy(self.z)[None], 1)
+            self.h = [h0[i, 0].numpy().copy() for i in range(n)]
+            self.c = [c0[i, 0].numpy().copy() for i in range(n)]
+        else:
+            self.h = [np.zeros(self.hidden, np.float32) for _ in range(n)]
+            self.c = [np.zeros(self.hidden, np.float32) for _ in range(n)]
+        start = np.zeros(self.model.in_dim, np.float32)
+        start[-1] = 1.0
+        self._input = self._with_z(start)
+        self.done, self.frames = False, 0
+
+    def set_temperature(self, t: float) -> None:
+        self.temperature = max(float(t), 0.0)
+
+    def allow(self, channel: str, classes) -> None:
+        """Only ever sample these classes of a categorical channel (e.g. pitches of a scale)."""
+        k = next(c.classes for c in self.layout.categoricals if c.channel == channel)
+        mask = np.zeros(k, bool)
+        mask[np.asarray(list(classes), int)] = True
+        self.allowed[channel] = mask
+
+    def _with_z(self, x: np.ndarray) -> np.ndarray:
+        return x if self.z is None else np.concatenate([x, self.z])
+
+    def _embed(self, frame: np.ndarray) -> np.ndarray:
+        """Model-space frame (F,) -> decoder input (in_dim [+ z_dim])."""
+        parts = [frame[: self.n_cont]]
+        for i, c in enumerate(self.layout.categoricals):
+            one = np.zeros(c.classes, np.float32)
+            one[int(np.clip(frame[self.n_cont + i], 0, c.classes - 1))] = 1.0
+            parts.append(one)
+        parts.append(np.zeros(1, np.float32))
+        return self._with_z(np.concatenate(parts).astype(np.float32))
+
+    def _advance(self) -> np.ndarray:
+        """Run the cells on the pending input; returns the top layer's h (H,)."""
+        x = self._input
+        for i, (w, b) in enumerate(self.cells):
+            g = w @ np.concatenate([x, self.h[i]]) + b
+            H = self.hidden
+            i_, f_, o_ = (1.0 / (1.0 + np.exp(-g[s : s + H])) for s in (0, H, 3 * H))
+            self.c[i] = f_ * self.c[i] + i_ * np.tanh(g[2 * H : 3 * H])
+            self.h[i] = o_ * np.tanh(self.c[i])
+            x = self.h[i]
+        return x
+
+    # --- priming and stepping -----------------------------------------------------------------
+    def prime(self, clip: Clip) -> None:
+        """Feed a clip's frames (up to any end token) so generation continues it."""
+        x = self.codec.to_model(clip)
+        if self.layout.end is not None:
+            ch, cls = self.layout.end
+            col = self.n_cont + [c.channel for c in self.layout.categoricals].index(ch)
+            cut = np.flatnonzero(x[:, col] == cls)
+            x = x[: cut[0]] if len(cut) else x
+        for frame in x:
+            self._advance()
+            self._input = self._embed(frame)
+
+    def step(self) -> np.ndarray | None:
+        """The next frame (C,) in clip units and layout channel order, or None after the end token."""
+        if self.done:
+            return None
+        h = self._advance()
+        frame = self._sample(self.head_w @ h + self.head_b)
+        self._input = self._embed(frame)
+        self.frames += 1
+        if self._is_end(frame):
+            self.done = True
+            return None
+        return self.codec.from_model(frame[None]).frames[0]
+
+    def _is_end(self, frame: np.ndarray) -> bool:
+        if self.layout.end is None:
+            return False
+        ch, cls = self.layout.end
+        i = [c.channel for c in self.layout.categoricals].index(ch)
+        return int(frame[self.n_cont + i]) == cls
+
+    def _sample(self, raw: np.ndarray) -> np.ndarray:
+        mixtures, cats = split_params(raw.astype(np.float64), self.layout, self.m)
+        greedy = self.greedy or self.temperature <= 1e-6
+        tau = max(self.temperature, 1e-6)
+        cont = [self._sample_mixture(p, greedy, tau) for p in mixtures]
+        classes = [self._sample_class(c.channel, logits, greedy, tau) for c, logits in zip(self.layout.categoricals, cats)]
+        return np.concatenate(cont + [np.asarray(classes, np.float64)]).astype(np.float32)
+
+    def _sample_mixture(self, p: dict, greedy: bool, tau: float) -> np.ndarray:
+        logits = p["logit"] * (1.0 + self.bias)
+        k = int(np.argmax(logits)) if greedy else int(self.rng.choice(self.m, p=_softmax(logits / tau)))
+        mu = p["mu"][k]
+        if greedy:
+            return mu
+        sigma = np.exp(p["log_sigma"][k] - self.bias) * np.sqrt(tau)
+        n = self.rng.standard_normal(len(mu))
+        if "rho" in p:  # correlated pair: second draw shares rho of the first
+            rho = p["rho"][k]
+            n[1] = rho * n[0] + np.sqrt(1.0 - rho * rho) * n[1]
+        return mu + sigma * n
+
+    def _sample_class(self, channel: str, logits: np.ndarray, greedy: bool, tau: float) -> int:
+        logits = logits * (1.0 + self.bias)
+        if channel in self.allowed:
+            logits = np.where(self.allowed[channel], logits, -np.inf)
+        if greedy:
+            return int(np.argmax(logits))
+        return int(self.rng.choice(len(logits), p=_softmax(logits / tau)))
+
+    # --- whole sequences --------------------------------------------------------------------------
+    def generate(self, max_frames: int, prime: Clip | None = None, seconds: float | None = None) -> Clip:
+        """A new clip: until the end token, max_frames, or `seconds` of generated time.
+
+        The clip holds only generated frames (plus an end frame when the layout has one).
+        """
+        self.reset()
+        if prime is not None:
+            self.prime(prime)
+        frames, elapsed = [], 0.0
+        while len(frames) < max_frames and (seconds is None or elapsed < seconds):
+            f = self.step()
+            if f is None:
+                break
+            frames.append(f)
+            elapsed += self.codec.frame_seconds(f)
+        lay = self.layout
+        arr = np.asarray(frames, np.float32).reshape(-1, len(lay.channels))
+        if lay.end is not None:
+            end = np.zeros((1, len(lay.channels)), np.float32)
+            end[0, lay.channels.index(lay.end[0])] = lay.end[1]
+            arr = np.concatenate([arr, end])
+        return Clip(arr, lay.channels, self.codec.modality, **self.codec.clip_defaults())
+
+
+@torch.no_grad()
+def encode(model: MDNLSTM, codec: Codec, clip: Clip) -> np.ndarray:
+    """A VAE's latent mean for one clip, (z_dim,)."""
+    x = torch.from_numpy(codec.to_model(clip))[None]
+    mu, _ = model.encode(x, torch.tensor([x.shape[1]]))
+    return mu[0].numpy()
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation between latents (falls back to linear when nearly parallel)."""
+    na, nb = a / np.linalg.norm(a), b / np.linalg.norm(b)
+    omega = np.arccos(np.clip(np.dot(na, nb), -1.0, 1.0))
+    if omega < 1e-4:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
