@@ -110,6 +110,28 @@ def demo(out: Path = typer.Option(Path("seqart-demo"), "--out", help="Folder for
         typer.echo(str(path))
 
 
+@app.command()
+def perform(
+    piece: Optional[Path] = typer.Argument(None, help="A piece (.toml) from pieces/ or your own."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after SECONDS (default: the piece's, or until Ctrl-C)."),
+    osc: Optional[str] = typer.Option(None, "--osc", help="Send OSC to HOST:PORT instead of the piece's target."),
+    midi: Optional[str] = typer.Option(None, "--midi", help="Send MIDI to this port instead of the piece's."),
+    set_: List[str] = typer.Option([], "--set", help="Override a piece setting, KEY=VALUE (dotted keys)."),
+    list_ports: bool = typer.Option(False, "--list-ports", help="Show the available MIDI and OSC outputs and exit."),
+):
+    """Play a piece live: stream generated frames over OSC and MIDI, in time, under control."""
+    from seqart.live.perform import list_outputs, perform as run_piece
+
+    if list_ports:
+        for line in list_outputs():
+            typer.echo(line)
+        return
+    if piece is None:
+        raise SeqartError("perform: give a PIECE.toml (or --list-ports)")
+    run_piece(piece, duration=duration, osc=osc, midi=midi, sets=list(set_),
+              status=lambda line: typer.echo(line, err=True))
+
+
 def _key_value(item: str) -> tuple[str, str]:
     key, eq, value = item.partition("=")
     if not eq or not key.strip():
