@@ -86,7 +86,7 @@ def head_nll(raw: torch.Tensor, target: torch.Tensor, layout: Layout, m: int) ->
         out["+".join(block.channels)] = -mixture_log_prob(p, target[..., col : col + d])
         col += d
     for c, logits in zip(layout.categoricals, cats):
-        cls = target[..., col].long()
+        cls = target[..., col].long().clamp(0, c.classes - 1)  # padding may hold anything
         out[c.channel] = F.cross_entropy(logits.reshape(-1, c.classes), cls.reshape(-1), reduction="none").view_as(cls).to(logits.dtype)
         col += 1
     return out
