@@ -44,7 +44,7 @@ class Sampler:
     # --- weights ------------------------------------------------------------------------
     def _load_weights(self, model: MDNLSTM) -> None:
         def np_(t: torch.Tensor) -> np.ndarray:
-            return t.detach().cpu().float().numpy()
+            return t.detach().cpu().float().numpy().copy()  # own memory: later training must not leak in
 
         lstm = model.decoder
         self.cells = []  # per layer: W (4H, in + H) with torch's gate order i, f, g, o; b (4H,)

@@ -161,7 +161,7 @@ class Trainer:
                 self.bad_checks += 1
             self._save(metrics, improved)
             with open(self.run_dir / "log.jsonl", "a") as f:
-                f.write(json.dumps({"step": self.step, "time": time.time()} | metrics) + "\n")
+                f.write(json.dumps({"step": self.step, "time": time.time(), "world": self.world} | metrics) + "\n")
             stop[0] = float(bool(self.tc.patience) and self.bad_checks >= self.tc.patience)
         if self.world > 1:
             dist.broadcast(stop, 0)
