@@ -47,6 +47,7 @@ class Batches:
         self.rng = np.random.default_rng([seed, rank])
         self.order_rng = np.random.default_rng(seed)  # same on every rank: shards stay disjoint
         self.lengths = np.array([min(len(c), max_len or len(c)) for c in clips])
+        self.pos, self._epoch_start = 0, None  # batches used in the current epoch; RNG state at its start
 
     def _epoch(self) -> list[np.ndarray]:
         # Sort by length with random tie-breaks, cut into batches, shuffle the batch order.
@@ -65,16 +66,25 @@ class Batches:
         return self.codec.to_model(clip)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        # The epoch's order is re-derived from the RNG state saved at its start, so a resumed
+        # run replays the same batches from the same position.
         while True:
-            for batch in self._epoch():
+            self._epoch_start = self.order_rng.bit_generator.state
+            epoch = self._epoch()
+            while self.pos < len(epoch):
+                batch = epoch[self.pos]
+                self.pos += 1
                 yield pad([self._frames(self.clips[i]) for i in batch])
+            self.pos = 0
 
     def state(self) -> dict:
-        return {"rng": self.rng.bit_generator.state, "order_rng": self.order_rng.bit_generator.state}
+        return {"rng": self.rng.bit_generator.state, "epoch_start": self._epoch_start, "pos": self.pos}
 
     def set_state(self, s: dict) -> None:
         self.rng.bit_generator.state = s["rng"]
-        self.order_rng.bit_generator.state = s["order_rng"]
+        if s.get("epoch_start") is not None:
+            self.order_rng.bit_generator.state = s["epoch_start"]
+        self.pos = s.get("pos", 0)
 
 
 def eval_batches(codec: Codec, clips: list[Clip], batch_size: int, max_len: int = 0):
