@@ -52,7 +52,10 @@ def _read_member(zf: zipfile.ZipFile, member: str, path: Path) -> np.ndarray:
         raise SeqartError(f"{path}: array {member} has unknown .npy version {major}")
     if dtype != object:
         raise SeqartError(f"{path}: array {member} could not be read")
-    return _ArrayOnlyUnpickler(buf, encoding="latin1").load()
+    arr = _ArrayOnlyUnpickler(buf, encoding="latin1").load()
+    if not isinstance(arr, np.ndarray):  # a pickle may hold any plain value (list, dict, ...)
+        raise SeqartError(f"{path}: array {member} holds a {type(arr).__name__}, not an array")
+    return arr
 
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
@@ -71,5 +74,9 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         raise
     except pickle.UnpicklingError as e:
         raise SeqartError(f"{path}: unsafe or corrupt pickled data ({e})") from None
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError, TypeError, AttributeError) as e:
+    except IsADirectoryError:
+        raise SeqartError(f"{path}: is a folder, not an .npz file") from None
+    except Exception as e:  # noqa: BLE001 - any failure while parsing untrusted bytes means a corrupt file
+        # (seen in fuzzing: BadZipFile, zlib.error, NotImplementedError for a flipped
+        # compression method, EOFError, ValueError, KeyError, IndexError from a bad pickle)
         raise SeqartError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None

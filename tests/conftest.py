@@ -1,0 +1,40 @@
+"""Shared test fixtures, kept small and generic.
+
+Numeric libraries get one thread each (the machine running the tests is shared),
+and tests find the real samples shipped in `datasets/` through `datasets_dir`.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """The repository's `datasets/` folder of small real samples."""
+    return ROOT / "datasets"
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    """write_file(name, text_or_bytes) -> Path of a new file in this test's temp dir."""
+
+    def write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
