@@ -1,0 +1,221 @@
+"""MIDI notes: melodies, chorales, anything a Standard MIDI File holds.
+
+A notes Clip has one frame per note, in onset order (chords: by pitch):
+
+* `dt`       seconds since the previous note's onset (0 for the other notes of a chord;
+             the first note's onset from the start of the piece);
+* `dur`      the note's length in seconds;
+* `pitch`    MIDI pitch 0..127 (class index);
+* `velocity` a velocity bin 0..bins-1 (bin b covers MIDI velocities [b*w, (b+1)*w), w = 128/bins);
+* `program`  (option `program = true` only) GM program 0..127, or 128 for drums.
+
+`time_channel` is "dt"; meta carries `bpm` (the tempo the seconds were read at)
+and, from files, `time_signature`, `source`, `group` (the file, for splits) and `family`.
+
+Model space: (dt, dur) become `log(seconds + eps)`, normalised, and the head
+models them with one bivariate mixture, so rhythm and articulation are
+predicted together. A chord's dt = 0 maps to exactly log(eps), a spike the
+mixture can fit with one narrow component; on the way out, values within
+`snap` seconds of zero become exactly 0 so sampled chords stay chords.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqart.clip import Clip
+from seqart.codecs import register
+from seqart.codecs.base import Codec, Norm
+from seqart.errors import SeqartError
+from seqart.layout import Categorical, Layout, Mixture
+
+DEFAULTS = {
+    "tracks": "melody",  # melody | all | drums | an instrument index, for MIDI files
+    "velocity_bins": 8,
+    "program": False,  # add a program channel (for multi-instrument data)
+    "eps": 0.01,  # seconds added before the log: dt = 0 -> log(0.01)
+    "snap": 0.005,  # sampled dt below this many seconds -> exactly 0 (a chord)
+    "min_dur": 0.02,  # shortest note written, seconds
+    "transpose": 5,  # augmentation: up to this many semitones either way, within the pitch range
+    "stretch": 0.1,  # augmentation: tempo stretch factor in [1/(1+s), 1+s]
+    "ref_bpm": 120.0,  # the training data's tempo (median of files; set when fitting)
+    "pitch_lo": 0,  # the training data's pitch range (set when fitting)
+    "pitch_hi": 127,
+    "grid_seconds": 0.0,  # JSB piano rolls: seconds per grid step; 0 = from the file name
+}
+SCALES = {
+    "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "harmonic_minor": (0, 2, 3, 5, 7, 8, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10), "pentatonic": (0, 2, 4, 7, 9),
+    "minor_pentatonic": (0, 3, 5, 7, 10), "blues": (0, 3, 5, 6, 7, 10), "chromatic": tuple(range(12)),
+}
+TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+SAMPLE_OPTIONS = ("scale", "tempo", "prime_bars")
+
+
+def scale_pitches(spec: str) -> list[int]:
+    """"D:dorian" (or "F#:minor", "Bb:major") -> every MIDI pitch 0..127 in that scale."""
+    tonic, _, mode = spec.partition(":")
+    mode = mode or "major"
+    t = tonic.strip()
+    if not t or t[0].upper() not in TONICS or mode not in SCALES or len(t) > 2 or (len(t) == 2 and t[1] not in "#b"):
+        raise SeqartError(f"scale={spec!r}: expected TONIC:MODE, e.g. C:major or F#:minor "
+                          f"(modes: {', '.join(SCALES)})")
+    root = (TONICS[t[0].upper()] + (1 if t[1:] == "#" else -1 if t[1:] == "b" else 0)) % 12
+    return [p for p in range(128) if (p - root) % 12 in SCALES[mode]]
+
+
+def notes_to_clip(notes: np.ndarray, meta: dict, bins: int = 8, program: bool = False) -> Clip:
+    """(N, 5) (start_s, dur_s, pitch, velocity, program) sorted by start -> notes Clip."""
+    start = notes[:, 0]
+    dt = np.diff(start, prepend=0.0)
+    vel_bin = np.clip(notes[:, 3] * bins // 128, 0, bins - 1)
+    cols = [dt, notes[:, 1], notes[:, 2], vel_bin] + ([notes[:, 4]] if program else [])
+    meta = dict(meta) | {"velocity_bins": bins}
+    return Clip(np.column_stack(cols), channels(program), "notes", time_channel="dt", meta=meta)
+
+
+def clip_to_notes(clip: Clip, bins: int = 8, program: int = 0) -> np.ndarray:
+    """notes Clip -> (N, 5) rows (start_s, dur_s, pitch, velocity, program); velocity = bin centre."""
+    f = clip.frames
+    start = np.cumsum(f[:, clip.channels.index("dt")].astype(np.float64))
+    vel = (clip.channel("velocity").astype(np.float64) + 0.5) * (128 / bins)
+    prog = clip.channel("program") if "program" in clip.channels else np.full(len(f), program)
+    notes = np.column_stack([start, clip.channel("dur"), clip.channel("pitch"), np.clip(vel, 1, 127), prog])
+    return notes.astype(np.float64)
+
+
+def channels(program: bool) -> tuple[str, ...]:
+    return ("dt", "dur", "pitch", "velocity") + (("program",) if program else ())
+
+
+@register
+class NotesCodec(Codec):
+    modality = "notes"
+    suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
+
+    def __init__(self, options: dict | None = None, norm: Norm | None = None):
+        unknown = set(options or {}) - set(DEFAULTS)
+        if unknown:
+            raise SeqartError(f"unknown notes option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
+        super().__init__(DEFAULTS | dict(options or {}), norm)
+        self.time_factor, self.prime_bars, self.report = 1.0, None, None
+
+    @property
+    def layout(self) -> Layout:
+        cats = [Categorical("pitch", 128), Categorical("velocity", int(self.options["velocity_bins"]))]
+        if self.options["program"]:
+            cats.append(Categorical("program", 129))
+        return Layout(channels(bool(self.options["program"])), (Mixture(("dt", "dur"), "bivariate"),), tuple(cats))
+
+    def clip_defaults(self) -> dict:
+        return {"time_channel": "dt", "meta": {"bpm": float(self.options["ref_bpm"]) / self.time_factor,
+                                               "velocity_bins": int(self.options["velocity_bins"])}}
+
+    # --- reading ---------------------------------------------------------------------------
+    def read(self, path: Path) -> dict[str, list[Clip]]:
+        from seqart.formats import jsb, midi_in
+
+        path, o = Path(path), self.options
+        if path.is_dir():
+            items, self.report = midi_in.read_midi_folder(path, str(o["tracks"]))
+            splits = {"all": items}
+        elif path.suffix.lower() == ".json":
+            splits = jsb.read_jsb(path, float(o["grid_seconds"]) or None)
+        elif path.suffix.lower() in midi_in.MIDI_SUFFIXES:
+            splits = {"all": [midi_in.read_midi(path, str(o["tracks"]))]}
+        else:
+            raise SeqartError(f"{path}: not a notes file (expected .mid/.midi or a JSB chorales .json)")
+        bins, prog = int(o["velocity_bins"]), bool(o["program"])
+        return {k: [notes_to_clip(n, m, bins, prog) for n, m in v] for k, v in splits.items()}
+
+    # --- model space -----------------------------------------------------------------------
+    def _log_times(self, frames: np.ndarray, chans: tuple[str, ...]) -> np.ndarray:
+        t = frames[:, [chans.index("dt"), chans.index("dur")]].astype(np.float64)  # (T, 2) seconds
+        return np.log(np.maximum(t, 0.0) + float(self.options["eps"]))
+
+    def fit_norm(self, clips: list[Clip]) -> None:
+        """Mean and std of log(seconds + eps); also records the tempo and pitch range of the data."""
+        x = np.concatenate([self._log_times(c.frames, c.channels) for c in clips])
+        std = x.std(axis=0)
+        self.norm = Norm(x.mean(axis=0).astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32))
+        pitches = np.concatenate([c.channel("pitch") for c in clips])
+        bpms = [float(c.meta["bpm"]) for c in clips if c.meta.get("bpm")]
+        self.options.update(pitch_lo=int(pitches.min()), pitch_hi=int(pitches.max()),
+                            ref_bpm=float(np.median(bpms)) if bpms else 120.0)
+
+    def to_model(self, clip: Clip) -> np.ndarray:
+        cont = (self._log_times(clip.frames, clip.channels) - self.norm.shift) / self.norm.scale
+        cats = [clip.channels.index(c.channel) for c in self.layout.categoricals]
+        return np.concatenate([cont, clip.frames[:, cats]], axis=1).astype(np.float32)
+
+    def from_model(self, x: np.ndarray, **clip_fields) -> Clip:
+        o = self.options
+        secs = np.exp(x[:, :2].astype(np.float64) * self.norm.scale + self.norm.shift) - float(o["eps"])
+        dt = np.where(secs[:, 0] < float(o["snap"]), 0.0, secs[:, 0]) * self.time_factor
+        dur = np.maximum(secs[:, 1], float(o["min_dur"])) * self.time_factor
+        frames = np.column_stack([dt, dur, x[:, 2:]]) if len(x) else np.zeros((0, len(self.layout.channels)))
+        fields = {"modality": self.modality} | self.clip_defaults() | clip_fields
+        return Clip(frames, self.layout.channels, **fields)
+
+    # --- augmentation ------------------------------------------------------------------------
+    def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
+        """Transpose within the training pitch range (not drums) and stretch the tempo."""
+        f = clip.frames.copy()
+        pc = clip.channels.index("pitch")
+        drums = "program" in clip.channels and (f[:, clip.channels.index("program")] == 128).any()
+        t = int(self.options["transpose"])
+        if t and not drums and len(f):
+            lo = max(-t, int(self.options["pitch_lo"]) - int(f[:, pc].min()))
+            hi = min(t, int(self.options["pitch_hi"]) - int(f[:, pc].max()))
+            if hi >= lo:
+                f[:, pc] += rng.integers(lo, hi + 1)
+        s = float(self.options["stretch"])
+        if s > 0:
+            f[:, [clip.channels.index("dt"), clip.channels.index("dur")]] *= np.exp(rng.uniform(-np.log1p(s), np.log1p(s)))
+        return clip.with_frames(f)
+
+    # --- generation hooks ---------------------------------------------------------------------
+    def configure_sampler(self, sampler, options: dict) -> None:
+        """scale=TONIC:MODE filters pitches; tempo=BPM rescales time; prime_bars=N primes with N bars."""
+        unknown = set(options) - set(SAMPLE_OPTIONS)
+        if unknown:
+            raise SeqartError(f"unknown notes generation option(s): {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(SAMPLE_OPTIONS)})")
+        if "scale" in options:
+            sampler.allow("pitch", scale_pitches(str(options["scale"])))
+        if "tempo" in options:
+            bpm = _positive(options["tempo"], "tempo")
+            self.time_factor = float(self.options["ref_bpm"]) / bpm
+        if "prime_bars" in options:
+            self.prime_bars = _positive(options["prime_bars"], "prime_bars")
+
+    def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
+        if self.prime_bars is not None:
+            clip = super().prime_clip(path, None)
+            num, den = clip.meta.get("time_signature", [4, 4])
+            bpm = float(clip.meta.get("bpm", 120.0))
+            seconds = self.prime_bars * num * (4.0 / den) * 60.0 / bpm
+        return super().prime_clip(path, seconds)
+
+    def frames_in(self, clip: Clip, seconds: float) -> int:
+        """Notes whose onset falls before `seconds`."""
+        onsets = np.cumsum(clip.channel("dt"))
+        return int(np.searchsorted(onsets, seconds - 1e-9, side="left"))
+
+    def join(self, primer: Clip, generated: Clip) -> Clip:
+        """The primer (at the output tempo) followed by its continuation."""
+        f = primer.frames.copy()
+        f[:, [primer.channels.index("dt"), primer.channels.index("dur")]] *= self.time_factor
+        return generated.with_frames(np.concatenate([f, generated.frames]))
+
+
+def _positive(value, name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = -1.0
+    if not v > 0:
+        raise SeqartError(f"{name}={value!r}: expected a positive number")
+    return v
