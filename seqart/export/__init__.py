@@ -1,0 +1,138 @@
+"""Writing clips to files people use: one registry keyed by (modality, extension).
+
+Each module in this package registers its writers when imported::
+
+    @register_writer("notes", ".mid")
+    def write_midi(clips, dest, *, tempo=120.0): ...
+
+A writer takes a list of clips, a destination (a path or an open stream:
+text for SVG, binary for images and MIDI) and keyword-only options. It is
+deterministic: the same clips and options give byte-identical files. Writing
+to a path goes through `output()`, which writes a temporary file beside the
+target and renames it, so a failed export never leaves a half-written file.
+
+`export_clips(clips, path, **options)` picks the writer from the clips'
+modality and the path's extension; unknown extensions and options are a
+one-line SeqartError.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterable
+
+from seqart.clip import Clip
+from seqart.errors import SeqartError
+
+Writer = Callable[..., None]  # (clips: list[Clip], dest: path | stream, **options) -> None
+_WRITERS: dict[tuple[str, str], Writer] = {}
+_loaded = False
+
+
+def register_writer(modality: str, *extensions: str) -> Callable[[Writer], Writer]:
+    """Decorator: `fn` writes `modality` clips to files ending in any of `extensions` (".svg")."""
+
+    def deco(fn: Writer) -> Writer:
+        for ext in extensions:
+            _WRITERS[(modality, ext.lower())] = fn
+        return fn
+
+    return deco
+
+
+_unavailable: dict[str, str] = {}  # module -> why it could not be imported
+
+
+def _load_all() -> None:
+    # Every module in this package registers its own writers on import, so a new
+    # modality adds a file here and nothing else changes. A module whose
+    # third-party package is missing must not stop the others from working.
+    global _loaded
+    if not _loaded:
+        for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+            try:
+                importlib.import_module(f"{__name__}.{mod}")
+            except ImportError as e:
+                _unavailable[mod] = str(e)
+        _loaded = True
+
+
+def known_extensions(modality: str) -> list[str]:
+    _load_all()
+    return sorted(ext for mod, ext in _WRITERS if mod == modality)
+
+
+def writer_for(modality: str, path: Path | str) -> Writer:
+    """The writer for `modality` clips and this path's extension."""
+    _load_all()
+    ext = Path(path).suffix.lower()
+    fn = _WRITERS.get((modality, ext))
+    if fn is None:
+        what = f"{ext} files" if ext else "a file without an extension"
+        known = ", ".join(known_extensions(modality)) or "none"
+        missing = "".join(f"; seqart.export.{m} not loaded: {why}" for m, why in sorted(_unavailable.items()))
+        raise SeqartError(f"{path}: cannot write {what} from {modality} clips (known extensions: {known}){missing}")
+    return fn
+
+
+def export_clips(clips: Clip | Iterable[Clip], path: Path | str, **options) -> Path:
+    """Write clips to `path`, the format chosen by its extension; returns the path."""
+    clips = [clips] if isinstance(clips, Clip) else list(clips)
+    if not clips:
+        raise SeqartError(f"{path}: nothing to export (no clips)")
+    modalities = sorted({c.modality for c in clips})
+    if len(modalities) > 1:
+        raise SeqartError(f"{path}: cannot mix modalities in one file ({', '.join(modalities)})")
+    fn = writer_for(modalities[0], path)
+    check_options(fn, options, f"{path}")
+    fn(clips, path, **options)
+    return Path(path)
+
+
+def check_options(fn: Writer, options: dict, where: str) -> None:
+    """Unknown option names are a one-line error listing the ones the writer takes."""
+    known = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise SeqartError(f"{where}: unknown export option(s) {', '.join(unknown)} (known: {', '.join(known)})")
+
+
+@contextmanager
+def output(dest, binary: bool):
+    """Yield a file to write to: `dest` itself if it is a stream, else a temp file renamed onto it."""
+    if hasattr(dest, "write"):
+        yield dest
+        return
+    path = Path(dest)
+    if not path.parent.is_dir():
+        raise SeqartError(f"{path}: folder {path.parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as e:
+        raise SeqartError(f"{path}: cannot write here ({e.strerror})") from None
+    try:
+        # newline="\n" so text output is the same bytes on every platform.
+        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8", "newline": "\n"})) as f:
+            yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise SeqartError(f"{path}: cannot write ({e.strerror or e})") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+__all__ = ["export_clips", "register_writer", "writer_for", "known_extensions", "output", "check_options"]
