@@ -26,8 +26,9 @@ from seqart.export.svg import _as_list, _check_positive
 
 SUPERSAMPLE = 4  # drawn at 4x, then 4x4 blocks averaged: 17 grey levels of anti-aliasing
 MM_PER_INCH = 25.4
+MAX_PIXELS = 40 * 10**6  # the supersampled mask takes SUPERSAMPLE**2 bytes per pixel: 640 MB at this limit
 
-# One drawable item: (row at which it appears, (K, 2) points in supersampled pixels; K = 2 or 1 for a dot).
+# One drawable item: (stroke-3 row at which it appears, (2, 2) segment ends in supersampled pixels).
 Item = tuple[int, np.ndarray]
 
 
@@ -53,7 +54,10 @@ class Canvas:
     """A supersampled ink mask and its reduced, anti-aliased copy."""
 
     def __init__(self, sheet: Sheet, dpi: float, stroke_width_mm: float, palette: list[int]):
-        self.size = (max(1, round(sheet.width_mm / MM_PER_INCH * dpi)), max(1, round(sheet.height_mm / MM_PER_INCH * dpi)))
+        self.size = tuple(max(1, round(mm / MM_PER_INCH * dpi)) for mm in (sheet.width_mm, sheet.height_mm))
+        if self.size[0] * self.size[1] > MAX_PIXELS:
+            raise SeqartError(f"dpi={dpi:g}: a {self.size[0]}x{self.size[1]} px image is too large "
+                              f"(at most {MAX_PIXELS // 10**6} megapixels); lower the dpi")
         self.hi = Image.new("L", (self.size[0] * SUPERSAMPLE, self.size[1] * SUPERSAMPLE), 0)
         self.lo = Image.new("L", self.size, 0)
         self.draw = ImageDraw.Draw(self.hi)

@@ -27,6 +27,7 @@ import math
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
+from PIL import ImageColor
 
 from seqart.clip import Clip
 from seqart.errors import SeqartError
@@ -71,6 +72,10 @@ def write_svg(clips, dest, *, page="a4", landscape: bool = False, margin_mm: flo
     """Write stroke clips as a grid of drawings on one page (see the module notes)."""
     _check_positive("stroke_width_mm", stroke_width_mm)
     _check_positive("speed", speed)
+    try:
+        ImageColor.getrgb(color)  # the CSS colour names and #rgb forms SVG also knows
+    except (ValueError, AttributeError):
+        raise SeqartError(f"color={color!r}: not a colour name or #rrggbb") from None
     sheet = lay_out(_as_list(clips), page=page, landscape=landscape, margin_mm=margin_mm, columns=columns,
                     gap_mm=gap_mm, same_scale=same_scale, cell_mm=cell_mm)
     timing = (speed, max(0.0, float(hold_s))) if animate else None
