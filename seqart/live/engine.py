@@ -1,0 +1,236 @@
+"""The live engine: a generator thread pulls frames from the Sampler ahead of time.
+
+Threads (the sending one never waits on the model):
+* generator: steps the shared `Sampler` until the queue holds `lookahead`
+  seconds of events, applies control commands between steps;
+* sender (`Scheduler`): sends each event at its deadline;
+* supervisor (`run`): once a second checks the sinks (reconnects, reports in
+  one line) and calls `status` with the one-line state.
+
+Time: a frame advances time by `codec.frame_seconds(frame)` model seconds,
+which become beats at the piece's reference tempo `ref_bpm`; the clock maps
+beats to wall time at its current tempo. If the generator ever falls behind
+the clock (or the clock jumps, e.g. an external MIDI start), it re-places the
+next event `lead` seconds from now and counts a resync.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+
+from seqart.live.scheduler import Scheduler, realtime
+
+MAX_ZERO_RUN = 16  # frames in a row that do not advance time (a chord) before forcing a step
+ZERO_RUN_STEP = 0.05  # model seconds then added
+
+
+class Engine:
+    def __init__(self, sampler, renderer, clock, sinks, status=lambda line: None, lookahead: float = 0.15,
+                 ref_bpm: float = 120.0, on_end: str = "reset", gap_beats: float = 1.0, status_every: float = 1.0,
+                 name: str = "", rt_priority: int = 20):
+        self.sampler, self.renderer, self.clock = sampler, renderer, clock
+        self.sched = Scheduler(clock, sinks, rt_priority=rt_priority)
+        self.rt_priority = rt_priority
+        self.status, self.lookahead, self.ref_bpm = status, float(lookahead), float(ref_bpm)
+        self.on_end, self.gap_beats, self.status_every, self.name = on_end, float(gap_beats), status_every, name
+        self.lead = self.sched.ahead + 0.02  # seconds: earliest a new event can be placed after now
+        self.commands: queue.SimpleQueue = queue.SimpleQueue()
+        self.cursor = 0.0  # beat of the last generated frame
+        self.playing = True
+        self.respond = False  # call and response: generate only while answering
+        self.answer_until: float | None = None  # beat where the current answer stops
+        self.frames = self.resyncs = self.sequences = 0
+        self.error: BaseException | None = None
+        self._zero_run = 0
+        self._stop = threading.Event()
+        self._gen: threading.Thread | None = None
+        self._t_start = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.00025)  # the sender gets the interpreter back well within its spin
+        now = time.time()
+        if getattr(self.clock, "_b0", None) is not None and not self.clock.running:
+            self.clock.start(0.0, at=now)
+        self.cursor = self.clock.beat_at(now) + self.lead * self.clock.tempo / 60.0
+        self._t_start = now
+        self.sched.start()
+        self._gen = threading.Thread(target=self._gen_loop, name="seqart-generate", daemon=True)
+        self._gen.start()
+        time.sleep(0.01)
+        if self.sched.rt_failed not in (None, "off"):
+            self.status(f"real-time scheduling not granted ({self.sched.rt_failed}); timing may suffer under load")
+
+    def stop(self) -> None:
+        """Stop the threads and end every sounding note (also after an error)."""
+        self._stop.set()
+        if self._gen is not None:
+            self._gen.join(2.0)
+        self.sched.stop()
+        self.sched.panic()
+        for s in self.sched.sinks:
+            s.close()
+        sys.setswitchinterval(getattr(self, "_switch", 0.005))
+
+    def run(self, duration: float | None = None) -> None:
+        """Supervise until `duration` seconds pass (None: forever), a thread fails, or Ctrl-C."""
+        end = None if duration is None else time.time() + duration
+        next_status = time.time() + self.status_every
+        while end is None or time.time() < end:
+            time.sleep(min(0.1, max(0.0, (end or 1e18) - time.time())))
+            failed = self.error or self.sched.error
+            if failed is not None:
+                self.status(f"live engine failed: {type(failed).__name__}: {failed}; all notes off")
+                raise failed
+            if time.time() >= next_status:
+                next_status += self.status_every
+                self._check_sinks()
+                self.status(self.status_line())
+
+    def _check_sinks(self) -> None:
+        for s in self.sched.sinks:
+            line = s.check()
+            if line:
+                self.status(line)
+
+    def command(self, name: str, *args) -> None:
+        """Queue a control command; the generator applies it between steps."""
+        self.commands.put((name, args))
+
+    # --- state --------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        s = self.sched
+        return {"frames": self.frames, "sent": s.sent, "late": s.late, "skipped": s.skipped,
+                "max_late_ms": round(s.max_late * 1e3, 3), "resyncs": self.resyncs,
+                "sequences": self.sequences, "dropped": sum(k.dropped for k in s.sinks),
+                "tempo": self.clock.tempo, "temperature": self.sampler.temperature}
+
+    def status_line(self) -> str:
+        st = self.stats()
+        bar, beat = self.clock.bar_beat(self.clock.beat_at(time.time()))
+        state = "answering" if self.answer_until is not None else "listening" if self.respond else \
+            "playing" if self.playing else "stopped"
+        return (f"{time.time() - self._t_start:7.1f}s {state} | {self.clock.describe()} | bar {bar + 1} beat "
+                f"{beat + 1:.1f} | sent {st['sent']} | late {st['late']} | dropped {st['dropped']} | "
+                f"temp {st['temperature']:.2f}" + (f" | {self.name}" if self.name else ""))
+
+    # --- generator thread ----------------------------------------------------------------------
+    def _gen_loop(self) -> None:
+        # Real-time too (below the sender): a thread that holds the interpreter lock must not be
+        # preempted by other programs, or the sender waits for it.
+        realtime(self.rt_priority // 2)
+        try:
+            while not self._stop.is_set():
+                self._apply_commands()
+                if not self._want_frame():
+                    self._stop.wait(0.002)
+                    continue
+                self._generate_one()
+        except BaseException as e:  # noqa: BLE001 - the supervisor reports it and stops
+            self.error = e
+
+    def _bps(self) -> float:
+        return self.clock.tempo / 60.0
+
+    def _want_frame(self) -> bool:
+        if not self.playing or (self.respond and self.answer_until is None):
+            return False
+        now_beat = self.clock.beat_at(time.time())
+        earliest = now_beat + self.lead * self._bps()
+        if self.cursor < earliest - 1e-9 or self.cursor > earliest + self.lookahead * self._bps() + 2 * self.clock.beats_per_bar:
+            if self.frames:  # fell behind, or the clock jumped (MIDI start, Link): start again from now
+                self.resyncs += 1
+                self.sched.queue.clear()
+            self.cursor = earliest
+        return self.cursor < now_beat + self.lookahead * self._bps()
+
+    def _generate_one(self) -> None:
+        ref_bps = self.ref_bpm / 60.0  # beats per model second
+        frame = self.sampler.step()
+        self.frames += 1
+        if frame is None:
+            self.sched.queue.extend(self.renderer.end(self.cursor))
+            self.sequences += 1
+            if self.respond or self.on_end == "stop":
+                self.answer_until = None
+                self.playing = self.respond
+                return
+            self.sampler.reset()
+            self.renderer.reset()
+            self.cursor += self.gap_beats
+            return
+        step = self.renderer.seconds(frame)
+        self._zero_run = self._zero_run + 1 if step == 0 else 0
+        if self._zero_run > MAX_ZERO_RUN:
+            step, self._zero_run = ZERO_RUN_STEP, 0
+        self.cursor += step * ref_bps
+        self.sched.queue.extend(self.renderer.events(frame, self.cursor, ref_bps))
+        if self.answer_until is not None and self.cursor >= self.answer_until:
+            self.answer_until = None
+
+    def _restart_here(self) -> None:
+        """Drop what is queued and place the next event `lead` from now."""
+        self.sched.flush()
+        self.cursor = self.clock.beat_at(time.time()) + self.lead * self._bps()
+        self.renderer.reset()
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                name, args = self.commands.get_nowait()
+            except queue.Empty:
+                return
+            getattr(self, f"_cmd_{name}")(*args)
+
+    # --- commands (run on the generator thread) -------------------------------------------------
+    def _cmd_temperature(self, t: float) -> None:
+        self.sampler.set_temperature(t)
+
+    def _cmd_tempo(self, bpm: float) -> None:
+        self.clock.set_tempo(bpm)
+
+    def _cmd_stop(self) -> None:
+        self.playing = False
+        self.clock.stop()
+        self.sched.flush()
+        self.sched.panic()
+
+    def _cmd_start(self) -> None:
+        self.playing = True
+        self.clock.resume()
+        self._restart_here()
+
+    def _cmd_reset(self) -> None:
+        self.sampler.reset()
+        self._restart_here()
+
+    def _cmd_prime(self, clip) -> None:
+        self.sampler.reset()
+        self.sampler.prime(clip)
+        self._restart_here()
+
+    def _cmd_answer(self, clip, beats: float) -> None:
+        """Call and response: continue the player's phrase for `beats` beats, then listen again."""
+        self._cmd_prime(clip)
+        self.answer_until = self.cursor + float(beats)
+        self.playing = True
+
+    def _cmd_listen(self) -> None:
+        """Stop answering now (the player plays again); sounding notes end."""
+        self.answer_until = None
+        self.sched.flush()
+        self.sched.panic()
+
+    def _cmd_swap(self, sampler, renderer, name: str = "") -> None:
+        """A new model (or piece): keep time, end nothing that sounds, continue from now."""
+        sampler.set_temperature(self.sampler.temperature)
+        self.sampler, self.renderer = sampler, renderer
+        self.name = name or self.name
+        self._restart_here()
+
+    def _cmd_call(self, fn) -> None:
+        fn(self)

@@ -1,0 +1,157 @@
+"""The sending loop: takes beat-stamped events from the lookahead queue and sends them on time.
+
+It never touches the model. The generator thread appends `Event`s (in beat
+order) to `queue`; this loop converts a beat to wall time with the clock only
+when the event is about to leave (so tempo changes apply to everything still
+queued), fans it out to every sink at `deadline + sink.latency - sink.ahead`,
+and schedules each MIDI note's note-off from the note's duration.
+
+Waiting: sleep until 0.5 ms before the next send time (in slices of at most
+2 ms, so new events are seen), then spin. With Python threads, the process
+should also lower the GIL switch interval (the engine sets 0.5 ms) so that
+the generator thread hands the interpreter back quickly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import itertools
+import threading
+import time
+from collections import deque
+
+from seqart.live.events import Event
+from seqart.live.sinks import Sink
+
+SPIN = 0.0005  # seconds spun before a deadline instead of sleeping (> the GIL switch interval)
+SLICE = 0.002  # longest single sleep, so newly queued events are noticed
+LATE = 0.002  # counted as late when sent this long after its time
+STALE = 0.25  # an event this late is skipped (counted), never sent; note-offs always go
+
+
+def realtime(priority: int) -> str | None:
+    """Give the calling thread SCHED_FIFO `priority` (Linux); None if done, else why not.
+
+    Under load a normal thread can wait a whole time slice (several ms) for a
+    core; a real-time one preempts ordinary work. Linux schedules threads, so
+    only the calling thread changes.
+    """
+    if priority <= 0 or not hasattr(os, "SCHED_FIFO"):
+        return "off"
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        return None
+    except (OSError, PermissionError) as e:
+        return e.strerror or type(e).__name__
+
+
+def sleep_until(t: float, now=time.time) -> None:
+    while True:
+        d = t - now()
+        if d <= 0:
+            return
+        if d > SPIN:
+            time.sleep(min(d - SPIN, SLICE))
+
+
+class Scheduler:
+    def __init__(self, clock, sinks: list[Sink], now=time.time, rt_priority: int = 0):
+        self.clock, self.sinks, self.now, self.rt_priority = clock, list(sinks), now, rt_priority
+        self.rt_failed: str | None = None  # why real-time scheduling was not granted
+        self.queue: deque[Event] = deque()  # filled by the generator, beat order
+        self._heap: list[tuple] = []  # (send_at, seq, kind, sink, payload, when)
+        self._seq = itertools.count()
+        self._lock = threading.Lock()  # heap: sending thread vs panic() from another thread
+        self.ahead = max([s.ahead for s in self.sinks] + [0.0])
+        self.sent = self.late = self.skipped = 0
+        self.max_late = 0.0  # seconds, worst send time minus due time
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.log: list | None = None  # (due, sent_at) per event when set to a list (benchmarks)
+
+    # --- running --------------------------------------------------------------------------
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="seqart-send", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+
+    def _run(self) -> None:
+        self.rt_failed = realtime(self.rt_priority)
+        try:
+            while not self._stop.is_set():
+                now = self.now()
+                self._admit(now)
+                with self._lock:
+                    due = self._heap[0][0] if self._heap else None
+                    item = heapq.heappop(self._heap) if due is not None and due <= now else None
+                if item is not None:
+                    self._dispatch(item, now)
+                    continue
+                sleep_until(min(due, now + SLICE) if due is not None else now + SLICE, self.now)
+        except BaseException as e:  # noqa: BLE001 - reported by the engine, which then panics
+            self.error = e
+
+    def _admit(self, now: float) -> None:
+        """Move queued events whose first send time is near into the heap."""
+        q = self.queue
+        while q:
+            ev = q[0]
+            deadline = self.clock.time_of(ev.beat)
+            if deadline is None or deadline - self.ahead - 0.005 > now:
+                return
+            q.popleft()
+            if ev.note is not None:  # OSC carries the duration in seconds at the current tempo
+                off = self.clock.time_of(ev.beat + ev.note[2])
+                ev.args = ev.args[:2] + (max(off - deadline, 0.0),) + ev.args[3:] if off else ev.args
+            with self._lock:
+                for sink in self.sinks:
+                    when = deadline + sink.latency
+                    heapq.heappush(self._heap, (when - sink.ahead, next(self._seq), "ev", sink, ev, when))
+
+    def _dispatch(self, item: tuple, now: float) -> None:
+        send_at, _, kind, sink, payload, when = item
+        if kind == "off":
+            sink.note_off(payload, when)
+            return
+        lateness = now - send_at
+        if lateness > STALE:
+            self.skipped += 1
+            return
+        key = sink.send(payload, when)
+        self.sent += 1
+        if self.log is not None:
+            self.log.append((send_at, self.now()))
+        if lateness > LATE:
+            self.late += 1
+        self.max_late = max(self.max_late, lateness)
+        if key is not None and payload.note is not None:
+            off = self.clock.time_of(payload.beat + payload.note[2])
+            off = (off if off is not None else now + 0.25) + sink.latency
+            with self._lock:
+                heapq.heappush(self._heap, (off, next(self._seq), "off", sink, key, off))
+
+    # --- control ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Forget queued events that have not been sent (note-offs of sent notes stay)."""
+        self.queue.clear()
+        with self._lock:
+            self._heap = [h for h in self._heap if h[2] == "off"]
+            heapq.heapify(self._heap)
+
+    def panic(self) -> None:
+        """End every sounding note now and drop everything pending."""
+        with self._lock:
+            self._heap.clear()
+        self.queue.clear()
+        for sink in self.sinks:
+            sink.panic()
+
+    def pending(self) -> int:
+        return len(self.queue) + len(self._heap)
