@@ -71,15 +71,17 @@ def sample(
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Stop after this much generated time."),
     bias: float = typer.Option(0.0, "--bias", help="Graves' sampling bias b (sharper as b grows)."),
     greedy: bool = typer.Option(False, "--greedy", help="Most likely component and class at every step."),
-    set_: List[str] = typer.Option([], "--set", help="Modality option KEY=VALUE (e.g. scale=C:major for notes)."),
+    set_: List[str] = typer.Option([], "--set", help="KEY=VALUE: a generation option (e.g. scale=C:major for notes) or export.OPTION (e.g. export.page=a3)."),
 ):
     """Generate sequences from a trained model and write them to a file."""
     from seqart.export import export_clips
     from seqart.generate import sample_clips
 
     options = dict(_key_value(item) for item in set_)
+    export = {k.removeprefix("export."): _parse_value(v) for k, v in options.items() if k.startswith("export.")}
+    options = {k: v for k, v in options.items() if not k.startswith("export.")}
     clips = sample_clips(run, n, temperature, seed, prime, prime_seconds, frames, seconds, bias, greedy, options)
-    export_clips(clips, out)
+    export_clips(clips, out, **export)
     typer.echo(f"wrote {out} ({n} sequence{'s' if n != 1 else ''})", err=True)
 
 
@@ -130,6 +132,12 @@ def perform(
         raise SeqartError("perform: give a PIECE.toml (or --list-ports)")
     run_piece(piece, duration=duration, osc=osc, midi=midi, sets=list(set_),
               status=lambda line: typer.echo(line, err=True))
+
+
+def _parse_value(text: str):
+    from seqart.config import parse_value
+
+    return parse_value(text)
 
 
 def _key_value(item: str) -> tuple[str, str]:

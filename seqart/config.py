@@ -44,7 +44,8 @@ def defaults(codec_options: dict) -> dict[str, dict]:
     return {"model": model, "train": train, "codec": dict(codec_options)}
 
 
-def _parse_value(text: str):
+def parse_value(text: str):
+    """A --set value as TOML (3, 0.5, true, \"x\", [1, 2]); a bare word is a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
@@ -88,5 +89,5 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
         section, dot, name = key.strip().partition(".")
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
-        _set(cfg, section, name, _parse_value(text.strip()), f"--set {item}")
+        _set(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     return cfg
