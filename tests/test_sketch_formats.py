@@ -251,7 +251,8 @@ def test_ndjson_truncated_and_binary(sk, write_file):
     text = (sk / "quickdraw_simplified" / "cat.ndjson").read_text()
     cut = text[: len(text) // 2]
     assert cut.count("\n") == 11  # the cut falls inside line 12
-    bad(write_file("cut.ndjson", cut), "line 12:", "not valid JSON")
+    col = len(cut.splitlines()[-1]) + 1  # the error is where the cut line stops
+    bad(write_file("cut.ndjson", cut), "line 12:", "not valid JSON", f"at column {col})")
     bad(write_file("bin.ndjson", b'{"drawing": [[[0], [0]]]}\n\xff\xfe\x00'), "not UTF-8")
 
 

@@ -49,7 +49,7 @@ def read_ndjson(path: Path, options: dict) -> list[Clip]:
 def _line_clip(path: Path, n: int, line: str, options: dict) -> Clip:
     where = f"{path}: line {n}"
     try:
-        rec = json.loads(line)
+        rec = json.loads(line.rstrip("\r\n"))  # so a cut-off line reports its own column
     except json.JSONDecodeError as e:
         raise SeqartError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(rec, dict) or not isinstance(rec.get("drawing"), list):
