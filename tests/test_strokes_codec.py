@@ -154,8 +154,6 @@ def test_rdp_keeps_endpoints_and_error_bound(points, eps):
             assert line_distance(p64[a + 1 : b], p64[a], p64[b]).max() <= eps * (1 + 1e-4) + 1e-3
 
 
-@pytest.mark.xfail(strict=True, reason="strokes.rdp measures distance to the infinite line, not the segment, "
-                   "so a stroke that runs past its end and back loses the overshoot (reported to the lead)")
 def test_rdp_keeps_a_stroke_that_doubles_back():
     # Right 10 px, then back left past the start: the turn at x=10 is 10 px off the kept segment.
     pts = np.array([[0, 0], [10, 0], [-5, 0]], np.float32)

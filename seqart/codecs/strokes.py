@@ -103,8 +103,9 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
         if b - a < 2:
             continue
         seg, rel = points[b] - points[a], points[a + 1 : b] - points[a]
-        norm = np.hypot(*seg)
-        dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / norm if norm > 0 else np.hypot(rel[:, 0], rel[:, 1])
+        # Distance to the segment, not the infinite line: a stroke that overshoots and doubles back keeps its tip.
+        t = np.clip(rel @ seg / max(float(seg @ seg), 1e-12), 0.0, 1.0)
+        dist = np.hypot(*(rel - t[:, None] * seg).T)
         i = int(np.argmax(dist))
         if dist[i] > epsilon:
             keep[a + 1 + i] = True
