@@ -1,0 +1,218 @@
+"""BVH motion <-> pose feature frames (the channels of a poses Clip).
+
+Per frame, at the codec's fps (units in brackets):
+
+* `root.dx`, `root.dz` [file units per frame]: how far the root moved on the
+  ground since the previous frame, in the body's facing frame at that frame
+  (z = forward, x = sideways), so the same step reads the same in any
+  direction; `root.dyaw` [radians per frame]: the heading change; `root.y`
+  [file units]: the root's height.
+* `J.r0..r5`: the 6-D rotation (first two matrix columns) of every moving
+  joint J with three rotation channels; for the root, only its tilt relative
+  to its heading (the heading lives in root.dyaw).
+* `J.v0..v5` (option `velocity`): the change of J.r0..r5 since the previous
+  frame. Decoding fuses both: pose_t = GS((1 - drift) (pose_{t-1} + v_t) + drift r_t),
+  a complementary filter whose velocity term keeps short-term motion exact
+  and whose absolute term stops long-term drift (drift = 1: absolute only).
+* `J.Xrotation` etc.: joints with one or two rotation axes, and position
+  channels of non-root joints, are passed through as they are (degrees, units).
+
+Joints that never move in the data (fingers, eyes) carry no channels: their
+mean Euler angles are kept in `info["static"]` and restored when decoding.
+`info` is a JSON dict (skeleton, kept joints, static angles, fps, options)
+that every clip carries in `meta["poses"]`, so a clip can be decoded alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqart.formats.bvh import Motion, Skeleton
+from seqart.kinematics import (euler_to_matrix, heading, local_transforms, matrix_to_6d, matrix_to_euler,
+                               rotation_order, sixd_to_matrix, wrap_angle, yaw_matrix)
+
+ROOT_CHANNELS = ("root.dx", "root.dz", "root.dyaw", "root.y")
+
+
+def joint_kind(channels) -> str:
+    """'euler' (three distinct rotation axes), 'raw' (one or two), or 'none'."""
+    order = rotation_order(channels)
+    if not order:
+        return "none"
+    return "euler" if len(order) == 3 and len(set(order)) == 3 else "raw"
+
+
+def channel_names(info: dict) -> tuple[str, ...]:
+    sk = Skeleton.from_json(info["skeleton"])
+    names = list(ROOT_CHANNELS)
+    for j in info["kept"]:
+        names += [f"{sk.names[j]}.r{i}" for i in range(6)]
+        if info["velocity"]:
+            names += [f"{sk.names[j]}.v{i}" for i in range(6)]
+    for j, ch in raw_channels(sk):
+        names.append(f"{sk.names[j]}.{ch}")
+    return tuple(names)
+
+
+def raw_channels(sk: Skeleton) -> list[tuple[int, str]]:
+    """(joint, channel) pairs carried as they are: rotations of 'raw' joints, non-root positions."""
+    out = []
+    for j, chans in enumerate(sk.channels):
+        kind = joint_kind(chans)
+        for c in chans:
+            if (c.endswith("position") and sk.parents[j] >= 0) or (c.endswith("rotation") and kind == "raw"):
+                out.append((j, c))
+    return out
+
+
+def resample(rots: np.ndarray, trans: np.ndarray, raw: np.ndarray, src_fps: float, fps: float):
+    """Linear in time: rotations in 6-D then Gram-Schmidt, translations and raw values as they are."""
+    n = len(rots)
+    if abs(src_fps - fps) < 1e-9 or n < 2:
+        return rots, trans, raw
+    t = np.arange(0.0, (n - 1) / src_fps + 1e-9, 1.0 / fps) * src_fps  # source frame index per output frame
+    i0 = np.minimum(np.floor(t).astype(int), n - 2)
+    w = (t - i0)[:, None]
+    lerp = lambda a: a[i0] * (1 - w.reshape(w.shape + (1,) * (a.ndim - 2))) + a[i0 + 1] * w.reshape(w.shape + (1,) * (a.ndim - 2))
+    return sixd_to_matrix(lerp(matrix_to_6d(rots))), lerp(trans), lerp(raw)
+
+
+def encode(motion: Motion, info: dict, src_fps: float) -> np.ndarray:
+    """BVH motion -> (T - 1, C) feature frames at info['fps'] (the first frame only anchors velocities)."""
+    sk = motion.skeleton
+    rots, trans = local_transforms(sk, motion.values)
+    raw_idx = _raw_columns(sk)
+    rots, trans, raw = resample(rots, trans, motion.values[:, raw_idx], src_fps, info["fps"])
+    root_pos = sk.offsets_array()[0] + trans[:, 0]  # (T, 3)
+    yaw = heading(rots[:, 0], info["forward"])  # (T,)
+    rots = rots.copy()
+    rots[:, 0] = np.swapaxes(yaw_matrix(yaw), -1, -2) @ rots[:, 0]  # root tilt only
+    step = np.einsum("tba,tb->ta", yaw_matrix(yaw[:-1]), root_pos[1:] - root_pos[:-1])  # into facing frame
+    cols = [step[:, 0], step[:, 2], wrap_angle(np.diff(yaw)), root_pos[1:, 1]]
+    six = matrix_to_6d(rots[:, info["kept"]])  # (T, K, 6)
+    parts = [np.stack(cols, 1)]
+    for k in range(len(info["kept"])):
+        parts.append(six[1:, k])
+        if info["velocity"]:
+            parts.append(six[1:, k] - six[:-1, k])
+    parts.append(raw[1:])
+    return np.concatenate(parts, 1).astype(np.float32)
+
+
+def _raw_columns(sk: Skeleton) -> list[int]:
+    slices = sk.channel_slices()
+    return [slices[j].start + sk.channels[j].index(c) for j, c in raw_channels(sk)]
+
+
+def decode(frames: np.ndarray, info: dict, drift: float | None = None,
+           start: tuple[np.ndarray, float, np.ndarray | None] | None = None) -> Motion:
+    """(T, C) feature frames -> BVH motion on the stored skeleton.
+
+    start: (root position (3,), heading (rad), first-frame 6-D rotations (K, 6) or None)
+    to continue from; the default starts at the rest offset, facing +forward.
+    """
+    sk = Skeleton.from_json(info["skeleton"])
+    frames = np.asarray(frames, np.float64)
+    T, K = len(frames), len(info["kept"])
+    drift = info["drift"] if drift is None else drift
+    width = 12 if info["velocity"] else 6
+    block = frames[:, 4 : 4 + K * width].reshape(T, K, width)
+    six = _fuse(block[..., :6], block[..., 6:] if info["velocity"] else None, drift)
+    pos0, yaw0 = (sk.offsets_array()[0], 0.0) if start is None else start[:2]
+    yaw = yaw0 + np.cumsum(frames[:, 2])
+    prev_yaw = np.concatenate([[yaw0], yaw[:-1]])
+    step = np.einsum("tab,tb->ta", yaw_matrix(prev_yaw), np.stack([frames[:, 0], 0 * frames[:, 0], frames[:, 1]], 1))
+    pos = np.asarray(pos0, np.float64) + np.cumsum(step, 0)
+    pos[:, 1] = frames[:, 3]
+    rots = np.broadcast_to(np.eye(3), (T, len(sk.names), 3, 3)).copy()
+    rots[:, info["kept"]] = sixd_to_matrix(six)
+    rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
+    values = _to_values(sk, info, rots, pos, frames[:, 4 + K * width :])
+    return Motion(sk, 1.0 / info["fps"], values)
+
+
+def _fuse(absolute: np.ndarray, velocity: np.ndarray | None, drift: float) -> np.ndarray:
+    """(T, K, 6) absolute [+ velocity] -> (T, K, 6) fused 6-D rotations (see module doc)."""
+    if velocity is None or drift >= 1.0:
+        return absolute
+    out = np.empty_like(absolute)
+    out[0] = absolute[0]
+    for t in range(1, len(absolute)):
+        guess = (1.0 - drift) * (out[t - 1] + velocity[t]) + drift * absolute[t]
+        out[t] = matrix_to_6d(sixd_to_matrix(guess))
+    return out
+
+
+def _to_values(sk: Skeleton, info: dict, rots: np.ndarray, root_pos: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Local rotations (T, J, 3, 3), root position (T, 3), raw columns -> BVH rows (T, n_channels)."""
+    T = len(rots)
+    values = np.zeros((T, sk.n_channels))
+    slices = sk.channel_slices()
+    kept = set(info["kept"])
+    for j, chans in enumerate(sk.channels):
+        sl, order = slices[j], rotation_order(chans)
+        rot_cols = [slices[j].start + i for i, c in enumerate(chans) if c.endswith("rotation")]
+        if joint_kind(chans) == "euler":
+            if j in kept:
+                values[:, rot_cols] = matrix_to_euler(rots[:, j], order)
+            else:
+                values[:, rot_cols] = np.asarray(info["static"].get(sk.names[j], [0.0, 0.0, 0.0]))
+        if sk.parents[j] < 0:
+            for i, c in enumerate(chans):
+                if c.endswith("position"):
+                    values[:, sl.start + i] = root_pos[:, "XYZ".index(c[0])]
+    values[:, _raw_columns(sk)] = raw
+    return values
+
+
+def static_angles(sk: Skeleton, values: np.ndarray, threshold_deg: float) -> dict[str, list[float]]:
+    """Euler joints whose angles vary less than threshold (std, degrees) -> their mean angles."""
+    out = {}
+    for j, (chans, sl) in enumerate(zip(sk.channels, sk.channel_slices())):
+        if sk.parents[j] < 0 or joint_kind(chans) != "euler":
+            continue
+        cols = [sl.start + i for i, c in enumerate(chans) if c.endswith("rotation")]
+        if values[:, cols].std(0).max() < threshold_deg:
+            out[sk.names[j]] = [float(v) for v in values[:, cols].mean(0)]
+    return out
+
+
+def mirror_name(name: str, names) -> str:
+    """The left/right partner of a joint name, or the name itself."""
+    import re
+
+    rules = [(r"^l(?=[A-Z_])", "r"), (r"^r(?=[A-Z_])", "l"), (r"^left", "right"), (r"^right", "left"),
+             (r"^Left", "Right"), (r"^Right", "Left"), (r"^L(?=[_.A-Z])", "R"), (r"^R(?=[_.A-Z])", "L"),
+             (r"([_.])L$", r"\1R"), (r"([_.])R$", r"\1L"), (r"Left", "Right"), (r"Right", "Left"),
+             (r"left", "right"), (r"right", "left")]
+    for pattern, repl in rules:
+        other = re.sub(pattern, repl, name, count=1)
+        if other != name and other in names:
+            return other
+    return name
+
+
+def mirror_map(info: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Channel permutation (C,) and signs (C,) that reflect a clip across the body's X = 0 plane.
+
+    A reflection M = diag(-1, 1, 1) maps each rotation R to M R M, which flips
+    the signs of 6-D entries (1, -1, -1, -1, 1, 1); left and right joints swap.
+    """
+    sk = Skeleton.from_json(info["skeleton"])
+    chans = channel_names(info)
+    index = {c: i for i, c in enumerate(chans)}
+    perm, sign = np.arange(len(chans)), np.ones(len(chans), np.float32)
+    sign[[index["root.dx"], index["root.dyaw"]]] = -1
+    six_sign = [1, -1, -1, -1, 1, 1]
+    for c, i in index.items():
+        joint, _, part = c.rpartition(".")
+        if joint == "root":
+            continue
+        partner = mirror_name(joint, sk.names)
+        src = f"{partner}.{part}"
+        perm[i] = index.get(src, i)
+        if part[0] in "rv" and part[1:].isdigit():
+            sign[i] = six_sign[int(part[1:])]
+        elif part in ("Xposition", "Yrotation", "Zrotation"):
+            sign[i] = -1
+    return perm, sign

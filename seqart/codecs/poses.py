@@ -1,0 +1,189 @@
+"""Motion-capture poses: BVH files in, BVH files out, for any skeleton.
+
+The channels are described in `pose_features` (root motion as velocities in
+the body's facing frame plus height, joint rotations in 6-D, optional 6-D
+velocities). All continuous channels form one diagonal Gaussian mixture, as
+in chor-rnn (Crnkovic-Friis & Crnkovic-Friis 2016).
+
+The skeleton (hierarchy, offsets, channel orders), the joints left out
+because they never move, and the frame rates are learnt from the first data
+read and kept in the options, so a checkpoint decodes to BVH without the data.
+
+Time: clips are resampled to option `fps`. The source rate is the file's
+`Frame Time` unless option `source_fps` overrides it (the CMU salsa files
+say 120 but move like 60 fps; see benchmarks/poses_framerate.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from seqart.clip import Clip
+from seqart.codecs import register
+from seqart.codecs import pose_features as pf
+from seqart.codecs.base import Codec, Norm
+from seqart.errors import SeqartError
+from seqart.formats.bvh import Motion, Skeleton, read_bvh
+from seqart.layout import Layout, Mixture
+
+DEFAULTS = {
+    "fps": 30.0,  # frames per second of the model
+    "source_fps": 0.0,  # frames per second of the files; 0 = their Frame Time
+    "trim_start": 0,  # source frames dropped from the start of every file (CMU's first is a rest pose)
+    "static_deg": 0.5,  # joints whose angles vary less (std, degrees) carry no channels
+    "velocity": True,  # add 6-D rotation velocities (see pose_features)
+    "drift": 0.1,  # weight of the absolute rotation when decoding with velocities
+    "mirror": 0.5,  # chance of a left/right mirrored copy when training
+    "forward": [0.0, 0.0, 1.0],  # the skeleton's facing direction in its rest pose
+    "chunk_seconds": 0.0,  # cut files into clips this long for training (0 = whole files)
+    "valid": [],  # file names (without .bvh) that form the validation split
+    "test": [],  # file names that form the test split
+    "skeleton": None,  # learnt: the skeleton of the first file read
+    "kept": None,  # learnt: joints with rotation channels in the model
+    "static": None,  # learnt: mean Euler angles of the joints left out
+}
+LEARNT = ("skeleton", "kept", "static")
+
+
+@register
+class PosesCodec(Codec):
+    modality = "poses"
+    suffixes = (".bvh",)
+
+    def __init__(self, options: dict | None = None, norm: Norm | None = None):
+        unknown = set(options or {}) - set(DEFAULTS)
+        if unknown:
+            raise SeqartError(f"unknown poses option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
+        opts = DEFAULTS | dict(options or {})
+        if not opts["fps"] > 0 or opts["source_fps"] < 0 or not 0 < opts["drift"] <= 1 or opts["trim_start"] < 0:
+            raise SeqartError("poses options: fps must be > 0, source_fps >= 0, trim_start >= 0 and drift in (0, 1]")
+        super().__init__(opts, norm)
+
+    # --- layout -----------------------------------------------------------------------------
+    @property
+    def fitted(self) -> bool:
+        return self.options["skeleton"] is not None
+
+    def info(self) -> dict:
+        """What decoding needs, JSON-able; travels in every clip's meta['poses']."""
+        o = self.options
+        return {k: o[k] for k in ("skeleton", "kept", "static", "fps", "velocity", "drift", "forward")}
+
+    @property
+    def layout(self) -> Layout:
+        if not self.fitted:
+            return Layout((), ())
+        chans = pf.channel_names(self.info())
+        return Layout(chans, (Mixture(chans, "diagonal"),))
+
+    def clip_defaults(self) -> dict:
+        return {"fps": float(self.options["fps"]), "meta": {"poses": self.info()}}
+
+    # --- reading ------------------------------------------------------------------------------
+    def read(self, path: Path) -> dict[str, list[Clip]]:
+        return self._read(Path(path), float(self.options["chunk_seconds"]))
+
+    def _read(self, path: Path, chunk_seconds: float) -> dict[str, list[Clip]]:
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*.bvh") if p.is_file())
+        if not files:
+            raise SeqartError(f"{path}: no .bvh files")
+        motions = [(f, self._trimmed(read_bvh(f))) for f in files]
+        if not self.fitted:
+            self._fit_skeleton(motions)
+        splits: dict[str, list[Clip]] = {}
+        for f, m in motions:
+            self._check_skeleton(f, m.skeleton)
+            clip = self.motion_to_clip(m, source=str(f), name=f.stem, group=f.stem)
+            self.check_clip(clip, f)
+            name = "valid" if f.stem in self.options["valid"] else "test" if f.stem in self.options["test"] else "train"
+            splits.setdefault(name, []).extend(_chunks(clip, chunk_seconds))
+        if not (self.options["valid"] or self.options["test"]):
+            return {"all": splits.get("train", [])}
+        return splits
+
+    def _trimmed(self, m: Motion) -> Motion:
+        n = int(self.options["trim_start"])
+        return Motion(m.skeleton, m.frame_time, m.values[n:]) if n else m
+
+    def _fit_skeleton(self, motions: list[tuple[Path, Motion]]) -> None:
+        f, first = motions[0]
+        sk = first.skeleton
+        if pf.joint_kind(sk.channels[0]) == "raw":
+            raise SeqartError(f"{f}: root joint {sk.names[0]!r} needs three rotation channels or none")
+        compatible = [m.values for _, m in motions if _same_layout(m.skeleton, sk)]
+        static = pf.static_angles(sk, np.concatenate(compatible), float(self.options["static_deg"]))
+        kept = [j for j, c in enumerate(sk.channels) if pf.joint_kind(c) == "euler" and sk.names[j] not in static]
+        if 0 not in kept:  # the root's tilt is always modelled; a root without rotations stays identity
+            kept = [0] + kept if pf.joint_kind(sk.channels[0]) == "euler" else kept
+        self.options.update(skeleton=sk.to_json(), kept=kept, static=static)
+        self.norm = Norm.identity(len(self.layout.continuous))
+
+    def _check_skeleton(self, path: Path, sk: Skeleton) -> None:
+        if not _same_layout(sk, Skeleton.from_json(self.options["skeleton"])):
+            raise SeqartError(f"{path}: its skeleton (joint names or channels) differs from the model's")
+
+    def source_fps(self, motion: Motion) -> float:
+        fps = float(self.options["source_fps"]) or 1.0 / motion.frame_time
+        # Frame Time is usually 1/fps rounded (0.00833333): snap to the whole rate it stands for.
+        return float(round(fps)) if abs(fps - round(fps)) < 1e-4 * fps else fps
+
+    def motion_to_clip(self, motion: Motion, **meta) -> Clip:
+        """A BVH motion -> a poses Clip at the codec's fps (one frame shorter: see pose_features)."""
+        frames = pf.encode(motion, self.info(), self.source_fps(motion))
+        return Clip(frames, self.layout.channels, "poses", fps=float(self.options["fps"]),
+                    meta={"poses": self.info(), **meta})
+
+    def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
+        """The first file under path, whole (not chunked), cut to its first `seconds`."""
+        clips = [c for s in self._read(Path(path), 0.0).values() for c in s]
+        clip = clips[0]
+        return clip.slice(0, max(1, self.frames_in(clip, seconds))) if seconds is not None else clip
+
+    # --- training -------------------------------------------------------------------------------
+    def fit_norm(self, clips: list[Clip]) -> None:
+        """Mean and std per channel, with a floor so near-still channels are not blown up."""
+        x = self._continuous(clips)
+        self.norm = Norm(x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-3).astype(np.float32))
+
+    def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
+        """A left/right mirrored copy with probability option `mirror`."""
+        if rng.random() >= float(self.options["mirror"]):
+            return clip
+        perm, sign = pf.mirror_map(self.info())
+        return clip.with_frames(clip.frames[:, perm] * sign)
+
+    # --- generation -----------------------------------------------------------------------------
+    def configure_sampler(self, sampler, options: dict) -> None:
+        """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
+        options = dict(options)
+        if "drift" in options:
+            try:
+                drift = float(options.pop("drift"))
+            except ValueError:
+                raise SeqartError("--set drift: expected a number in (0, 1]") from None
+            if not 0 < drift <= 1:
+                raise SeqartError(f"--set drift={drift}: must be in (0, 1]")
+            self.options["drift"] = drift
+        super().configure_sampler(sampler, options)
+
+
+def clip_to_motion(clip: Clip, drift: float | None = None) -> Motion:
+    """A poses Clip (from a codec or a sampler) -> BVH motion on its source skeleton."""
+    info = clip.meta.get("poses")
+    if not info:
+        raise SeqartError("this clip carries no skeleton (meta['poses']); was it made by the poses codec?")
+    return pf.decode(clip.frames, info, drift)
+
+
+def _same_layout(a: Skeleton, b: Skeleton) -> bool:
+    return a.names == b.names and a.channels == b.channels and a.parents == b.parents
+
+
+def _chunks(clip: Clip, seconds: float) -> list[Clip]:
+    if seconds <= 0:
+        return [clip]
+    n = max(2, int(round(seconds * clip.fps)))
+    return [clip.slice(s, s + n).with_frames(clip.frames[s : s + n], meta=clip.meta | {"chunk": s // n})
+            for s in range(0, len(clip), n) if len(clip) - s >= n // 2]
