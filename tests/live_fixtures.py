@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from seqart import checkpoint
@@ -28,11 +29,32 @@ def stroke_clips(rate: float) -> list:
     return [stroke3_to_clip(strokes_to_stroke3(s), rate=rate) for s in shapes]
 
 
-def train_tiny(folder: Path, rate: float = 200.0, hidden: int = 32, steps: int = 15, seed: int = 0) -> Path:
-    """A strokes model (hidden 32) trained for a few Adam steps; saved as a checkpoint folder."""
+def note_clips(codec) -> list:
+    """Real melodies from the shipped Nottingham sample, else a folk tune written out here."""
+    folder = ROOT / "datasets" / "midi" / "nottingham"
+    files = sorted(folder.glob("*.mid"))[:1] if folder.exists() else []
+    clips = [c for f in files for s in codec.read(f).values() for c in s]
+    if clips:
+        return clips[:16]
+    from seqart.codecs.notes import notes_to_clip
+
+    tune = [60, 62, 64, 60, 60, 62, 64, 60, 64, 65, 67, 64, 65, 67]  # Frere Jacques
+    notes = np.array([[0.25 * i, 0.24, p, 90, 0] for i, p in enumerate(tune * 4)], np.float64)
+    return [notes_to_clip(notes, {"bpm": 120.0})]
+
+
+def train_tiny(folder: Path, rate: float = 200.0, hidden: int = 32, steps: int = 15, seed: int = 0,
+               modality: str = "strokes") -> Path:
+    """A small model (hidden 32) trained for a few Adam steps; saved as a checkpoint folder."""
     torch.manual_seed(seed)
-    clips = stroke_clips(rate)
-    codec = StrokesCodec({"rate": rate})
+    if modality == "notes":
+        from seqart.codecs.notes import NotesCodec
+
+        codec = NotesCodec()
+        clips = note_clips(codec)
+    else:
+        clips = stroke_clips(rate)
+        codec = StrokesCodec({"rate": rate})
     codec.fit_norm(clips)
     cfg = ModelConfig(layout=codec.layout.to_json(), hidden=hidden, mixtures=3)
     model = MDNLSTM(cfg)
@@ -74,3 +96,24 @@ def write_piece(path: Path, model: Path, **sections) -> Path:
         lines += ["", f"[{name}]"] + [f"{k} = {val(v)}" for k, v in table.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_strokes(tmp_path_factory) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("tiny") / "strokes", rate=200.0)
+
+
+@pytest.fixture(scope="session")
+def tiny_notes(tmp_path_factory) -> Path:
+    pytest.importorskip("seqart.codecs.notes")
+    return train_tiny(tmp_path_factory.mktemp("tiny") / "notes", modality="notes")
+
+
+def voice(folder: Path, temperature: float = 0.8, seed: int = 0):
+    """(sampler, renderer) for a checkpoint folder."""
+    from seqart.live.events import renderer_for
+    from seqart.modelio import load_model
+    from seqart.sample import Sampler
+
+    model, codec, _ = load_model(folder)
+    return Sampler(model, codec, temperature=temperature, seed=seed), renderer_for(codec, {})
