@@ -17,7 +17,7 @@ from seqart.kinematics import (euler_to_matrix, joint_positions, matrix_to_6d, m
 from tests.peers import peer
 
 MOCAP = Path(__file__).resolve().parents[1] / "datasets" / "mocap"
-SALSA = MOCAP / "salsa_06_excerpt.bvh"  # 360 real frames of CMU salsa (see datasets/SOURCES.md)
+SALSA = MOCAP / "salsa_12_excerpt.bvh"  # 360 real frames of CMU salsa (see datasets/SOURCES.md)
 
 # A small branching skeleton with every Euler order and a 6-channel root (written for these tests).
 SMALL = """HIERARCHY

@@ -16,7 +16,7 @@ from seqart.formats.bvh import Motion, read_bvh, write_bvh
 from seqart.kinematics import euler_to_matrix, joint_positions, matrix_to_euler
 
 MOCAP = Path(__file__).resolve().parents[1] / "datasets" / "mocap"
-SALSA = MOCAP / "salsa_06_excerpt.bvh"
+SALSA = MOCAP / "salsa_12_excerpt.bvh"
 SALSA_OPTS = {"fps": 25.0, "source_fps": 60.0, "trim_start": 1}
 
 
@@ -36,7 +36,9 @@ def test_bvh_folder_picks_the_poses_codec():
     assert isinstance(codec, PosesCodec)
     splits = codec.read(MOCAP)
     assert sorted(splits) == ["all"] and len(splits["all"]) == 2
-    assert {c.meta["group"] for c in splits["all"]} == {"salsa_06_excerpt", "salsa_21_excerpt"}
+    assert {c.meta["group"] for c in splits["all"]} == {"salsa_12_excerpt", "salsa_27_excerpt"}
+    only = PosesCodec({"exclude": ["salsa_27_excerpt"], "valid": ["salsa_12_excerpt"]}).read(MOCAP)
+    assert list(only) == ["valid"] and len(only["valid"]) == 1
 
 
 def test_still_joints_carry_no_channels_and_come_back_when_decoding():

@@ -38,6 +38,7 @@ DEFAULTS = {
     "mirror": 0.5,  # chance of a left/right mirrored copy when training
     "forward": [0.0, 0.0, 1.0],  # the skeleton's facing direction in its rest pose
     "chunk_seconds": 0.0,  # cut files into clips this long for training (0 = whole files)
+    "exclude": [],  # file names (without .bvh) not to read at all, e.g. a bad recording
     "valid": [],  # file names (without .bvh) that form the validation split
     "test": [],  # file names that form the test split
     "skeleton": None,  # learnt: the skeleton of the first file read
@@ -83,10 +84,12 @@ class PosesCodec(Codec):
 
     # --- reading ------------------------------------------------------------------------------
     def read(self, path: Path) -> dict[str, list[Clip]]:
-        return self._read(Path(path), float(self.options["chunk_seconds"]))
+        return self.read_files(Path(path), float(self.options["chunk_seconds"]))
 
-    def _read(self, path: Path, chunk_seconds: float) -> dict[str, list[Clip]]:
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*.bvh") if p.is_file())
+    def read_files(self, path: Path, chunk_seconds: float = 0.0) -> dict[str, list[Clip]]:
+        """Splits of clips from a .bvh file or a folder of them, cut into chunks when chunk_seconds > 0."""
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*.bvh")
+                                                     if p.is_file() and p.stem not in self.options["exclude"])
         if not files:
             raise SeqartError(f"{path}: no .bvh files")
         motions = [(f, self._trimmed(read_bvh(f))) for f in files]
@@ -137,7 +140,7 @@ class PosesCodec(Codec):
 
     def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
         """The first file under path, whole (not chunked), cut to its first `seconds`."""
-        clips = [c for s in self._read(Path(path), 0.0).values() for c in s]
+        clips = [c for s in self.read_files(Path(path)).values() for c in s]
         clip = clips[0]
         return clip.slice(0, max(1, self.frames_in(clip, seconds))) if seconds is not None else clip
 
