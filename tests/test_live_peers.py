@@ -1,0 +1,125 @@
+"""`seqart perform` against receivers seqart did not write, on loopback.
+
+OSC: liblo's oscdump (plain messages and timetagged bundles), Pure Data's
+[oscparse], and scsynth, which logs "late" for any bundle that arrives less
+than one audio block before its timetag. MIDI: jack_midi_dump over a dummy
+JACK server (rtmidi's JACK API). Each test plays a few seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
+from live_peers import (Proc, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
+                        peer, perform, start_jackd, wait_udp)
+
+pytestmark = pytest.mark.peer
+RATE = 200.0  # the tiny strokes model's points per second
+
+
+@pytest.fixture
+def strokes_piece(tmp_path, tiny_strokes):
+    return write_piece(tmp_path / "draw.toml", tiny_strokes, piece={"gap_beats": 0.02, "temperature": 0.7})
+
+
+def test_oscdump_receives_pen_messages_on_time(strokes_piece):
+    port = free_port()
+    dump = oscdump(port)
+    try:
+        r = perform(strokes_piece, 2.0, "--osc", f"127.0.0.1:{port}", "--set", "osc.mode=message")
+    finally:
+        dump.stop()
+    assert r.returncode == 0, r.stderr
+    msgs = oscdump_messages(dump, "/seqart/pen")
+    assert len(msgs) > 150, r.stderr
+    assert all(m[3] == "ffi" and m[4][2] in ("0", "1") for m in msgs)
+    # oscdump stamps plain messages on arrival: they come 1/RATE apart inside a drawing
+    gaps = np.diff([m[1] for m in msgs])
+    assert abs(np.median(gaps) - 1 / RATE) < 0.0005
+    assert "done:" in r.stderr and " 0 late" in r.stderr
+
+
+def test_oscdump_gets_bundles_timetagged_with_the_deadlines(strokes_piece):
+    port = free_port()
+    dump = oscdump(port)
+    try:
+        r = perform(strokes_piece, 2.0, "--osc", f"127.0.0.1:{port}", "--set", "osc.ahead_ms=40")
+    finally:
+        dump.stop()
+    assert r.returncode == 0, r.stderr
+    msgs = oscdump_messages(dump, "/seqart/pen")
+    assert len(msgs) > 150
+    stamps = np.array([m[1] for m in msgs])  # a bundled message is printed with its timetag
+    gaps = np.diff(stamps)
+    steps = gaps * RATE  # every timetag sits on the 1/RATE grid (gaps between drawings are whole steps too)
+    assert np.abs(steps - np.round(steps)).max() < 1e-3 and np.median(steps) == pytest.approx(1.0, abs=1e-3)
+    ahead = stamps - np.array([m[0] for m in msgs])  # timetag minus when oscdump printed it
+    assert np.median(ahead) > 0.0  # liblo dispatches bundles before their time (~10 ms early)
+
+
+def test_scsynth_finds_no_bundle_late_and_flags_bundles_sent_too_close(tmp_path, strokes_piece):
+    start_jackd_proc = start_jackd()
+    try:
+        results = {}
+        for ahead in (25.0, 1.0):
+            port = free_port()
+            sc = Proc([peer("scsynth"), "-u", str(port), "-i", "0", "-o", "2"])
+            try:
+                wait_udp(port, sc)
+                Proc([peer("oscsend"), "127.0.0.1", str(port), "/dumpOSC", "i", "1"]).p.wait(5)
+                r = perform(strokes_piece, 1.5, "--osc", f"127.0.0.1:{port}", "--set", f"osc.ahead_ms={ahead}")
+                assert r.returncode == 0, r.stderr
+                sc.wait_for(r"seqart/pen", 3)
+            finally:
+                sc.stop()
+            text = sc.text()
+            results[ahead] = (text.count('"/seqart/pen"'), text.count("late "))
+    finally:
+        if start_jackd_proc is not None:
+            start_jackd_proc.stop()
+    got, late = results[25.0]
+    assert got > 100 and late == 0, results
+    assert results[1.0][1] > 0, results  # the judge is real: 1 ms ahead is under one block
+
+
+def test_pure_data_parses_the_pen_stream(tmp_path, strokes_piece):
+    port = free_port()
+    patch = tmp_path / "recv.pd"
+    patch.write_text("#N canvas 0 0 450 300 12;\n#X obj 10 10 netreceive -u -b %d;\n#X obj 10 40 oscparse;\n"
+                     "#X obj 10 70 list trim;\n#X obj 10 100 print OSC;\n#X connect 0 0 1 0;\n"
+                     "#X connect 1 0 2 0;\n#X connect 2 0 3 0;\n" % port)
+    pd = Proc(["stdbuf", "-oL", "-eL", peer("pd"), "-nogui", "-noaudio", "-nomidi", "-stderr", str(patch)])
+    try:
+        wait_udp(port, pd)
+        r = perform(strokes_piece, 1.5, "--osc", f"127.0.0.1:{port}")
+        pd.wait_for("OSC: seqart pen", 2)
+    finally:
+        pd.stop()
+    assert r.returncode == 0, r.stderr
+    pens = [t for _, t in pd.lines if t.startswith("OSC: seqart pen ")]
+    assert len(pens) > 100
+    x, y, down = pens[0].split()[3:6]
+    assert down in ("0", "1") and float(x) == float(x)
+
+
+def test_jack_midi_dump_gets_every_note_with_its_note_off(tmp_path, tiny_notes):
+    jackd = start_jackd()
+    try:
+        dump = jack_midi_dump()
+        try:
+            piece = write_piece(tmp_path / "notes.toml", tiny_notes,
+                                clock={"tempo": 240.0}, midi={"port": "seqart_peer:input", "api": "jack"})
+            r = perform(piece, 2.0)
+            dump.wait_for("note off", 2)
+        finally:
+            dump.stop()
+    finally:
+        if jackd is not None:
+            jackd.stop()
+    assert r.returncode == 0, r.stderr
+    ev = midi_dump_events(dump)
+    ons = [e for e in ev if e[0] & 0xF0 == 0x90 and e[2] > 0]
+    assert len(ons) >= 4, (r.stderr, dump.text()[-300:])
+    assert balanced_bytes(ev), ev[-8:]
