@@ -31,7 +31,7 @@ from seqart.mdn import LOG_SIGMA_MIN
 # Kernel sd in normalised model units, never below the model's narrowest Gaussian: on quantised
 # data (most MIDI) a narrower kernel would buy density the model cannot reach, by resolution alone.
 BANDWIDTHS = (math.exp(LOG_SIGMA_MIN), 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
-BIGRAM_WEIGHTS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # pseudo-counts of the unigram in each bigram row
+BIGRAM_WEIGHTS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # pseudo-counts of the unigram in each bigram row
 BROAD = 1e-3  # weight of the broad Gaussian in the timing density
 MAX_CENTRES = 5000  # kernel centres (unique training pairs, subsampled beyond this)
 

@@ -1,14 +1,15 @@
 """Read Standard MIDI Files into note arrays, checking the bytes before any parser sees them.
 
 A note array is `(N, 5)` float64 rows `(start_s, dur_s, pitch, velocity, program)`
-sorted by start then pitch: start and duration in seconds (tempo changes already
-applied by pretty_midi), pitch and velocity as MIDI numbers (1..127), program
+sorted by start then pitch: start and duration in seconds (through the file's
+tempo map, so tempo changes are applied), pitch and velocity as MIDI numbers (1..127), program
 the General MIDI program 0..127, or 128 for drums (channel 10).
 
 The chunk structure is walked first (`check_smf`), so a non-MIDI file, a
 truncated one or a chunk that claims more bytes than the file holds becomes one
-clear `SeqartError` instead of a parser exception or a huge allocation. The
-parsers only ever see an in-memory copy of at most `MAX_BYTES`.
+clear `SeqartError` instead of a parser exception or a huge allocation. mido
+then parses an in-memory copy of at most `MAX_BYTES`, and notes are paired
+here (pretty_midi would silently drop zero-length notes, common for drum hits).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import io
 import logging
 import re
 import struct
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,8 @@ def check_smf(data: bytes, source) -> None:
         raise SeqartError(f"{source}: corrupt MIDI header (header length {hlen})")
     if fmt > 2:
         raise SeqartError(f"{source}: unknown MIDI format {fmt}")
-    if division == 0:
-        raise SeqartError(f"{source}: MIDI division is 0 ticks per beat")
+    if division == 0 or division & 0x8000:
+        raise SeqartError(f"{source}: MIDI time division {division:#06x} is not ticks per beat (SMPTE or 0)")
     pos, found = 8 + hlen, 0
     while pos + 8 <= len(data) and found < ntracks:
         size = struct.unpack(">I", data[pos + 4 : pos + 8])[0]
@@ -53,8 +53,8 @@ def check_smf(data: bytes, source) -> None:
         raise SeqartError(f"{source}: truncated MIDI (header promises {ntracks} tracks, found {found})")
 
 
-def _load(path: Path):
-    import pretty_midi
+def _load(path: Path) -> "mido.MidiFile":
+    import mido
 
     with open(path, "rb") as f:
         data = f.read(MAX_BYTES + 1)
@@ -62,38 +62,94 @@ def _load(path: Path):
         raise SeqartError(f"{path}: larger than {MAX_BYTES // 2**20} MiB, not a score this reader accepts")
     check_smf(data, path)
     try:
-        with warnings.catch_warnings():  # pretty_midi warns about tempo events on later tracks; harmless
-            warnings.simplefilter("ignore")
-            return pretty_midi.PrettyMIDI(io.BytesIO(data))
+        return mido.MidiFile(file=io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - any parser failure on a file is that file's problem
         raise SeqartError(f"{path}: unreadable MIDI ({type(e).__name__}: {str(e)[:120]})") from None
 
 
-def _instrument_notes(inst) -> np.ndarray:
-    prog = DRUMS if inst.is_drum else int(inst.program)
-    rows = [(n.start, n.end - n.start, n.pitch, n.velocity, prog) for n in inst.notes if n.velocity > 0]
-    return np.asarray(rows, np.float64).reshape(-1, 5)
+class TempoMap:
+    """Ticks -> seconds through every set_tempo event (any track; 120 bpm until the first)."""
+
+    def __init__(self, mid, changes: list[tuple[int, int]]):
+        self.ppq = mid.ticks_per_beat
+        ticks, tempos, secs = [0], [500000], [0.0]  # tempo in microseconds per beat
+        for tick, tempo in sorted(changes):
+            secs.append(secs[-1] + (tick - ticks[-1]) * tempos[-1] / self.ppq / 1e6)
+            ticks.append(tick)
+            tempos.append(tempo)
+        self.ticks, self.tempos, self.secs = np.array(ticks), np.array(tempos, np.float64), np.array(secs)
+
+    def seconds(self, tick: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(self.ticks, tick, side="right") - 1
+        return self.secs[i] + (tick - self.ticks[i]) * self.tempos[i] / self.ppq / 1e6
 
 
-def select_tracks(pm, tracks: str, source) -> np.ndarray:
-    """Notes of the chosen instruments: "melody", "all", "drums", or an instrument index."""
-    insts = [i for i in pm.instruments if i.notes]
-    pitched = [i for i in insts if not i.is_drum]
+def _track_notes(track) -> tuple[dict, list, list]:
+    """One track -> ({(channel, program): [(on_tick, off_tick, pitch, velocity)]}, tempos, time signatures).
+
+    A note-off closes the oldest sounding note of its channel and pitch (first in, first out),
+    even one that began on the same tick (a zero-length note); notes still sounding at the
+    end of the track end there."""
+    tick, program, sounding, out, tempos, sigs = 0, {}, {}, {}, [], []
+    for msg in track:
+        tick += msg.time
+        if msg.type == "set_tempo":
+            tempos.append((tick, msg.tempo))
+        elif msg.type == "time_signature":
+            sigs.append((tick, msg.numerator, msg.denominator))
+        elif msg.type == "program_change":
+            program[msg.channel] = msg.program
+        elif msg.type == "note_on" and msg.velocity > 0:
+            prog = DRUMS if msg.channel == 9 else program.get(msg.channel, 0)
+            sounding.setdefault((msg.channel, msg.note), []).append((tick, msg.velocity, prog))
+        elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
+            on, vel, prog = sounding[(msg.channel, msg.note)].pop(0)
+            out.setdefault((msg.channel, prog), []).append((on, tick, msg.note, vel))
+    for (ch, pitch), left in sounding.items():
+        for on, vel, prog in left:
+            out.setdefault((ch, prog), []).append((on, tick, pitch, vel))
+    return out, tempos, sigs
+
+
+def parse_instruments(mid) -> tuple[list[dict], dict]:
+    """A MidiFile -> ([{"track", "channel", "program", "notes": (N, 5)}], facts)."""
+    parts, tempos, sigs = [], [], []
+    for t, track in enumerate(mid.tracks):
+        notes, tt, ss = _track_notes(track)
+        tempos += tt
+        sigs += ss
+        parts += [(t, ch, prog, np.asarray(rows, np.float64)) for (ch, prog), rows in sorted(notes.items())]
+    tmap = TempoMap(mid, tempos)
+    insts = []
+    for t, ch, prog, rows in parts:
+        start, end = tmap.seconds(rows[:, 0]), tmap.seconds(rows[:, 1])
+        notes = np.column_stack([start, end - start, rows[:, 2], rows[:, 3], np.full(len(rows), prog)])
+        insts.append({"track": t, "channel": ch, "program": prog, "notes": notes})
+    first = sorted(tempos)[0][1] if tempos and sorted(tempos)[0][0] == 0 else 500000
+    facts = {"bpm": round(60e6 / first, 3), "tempo_changes": max(len(tempos) - (1 if tempos else 0), 0),
+             "time_signature": list(sorted(sigs)[0][1:]) if sigs else [4, 4]}
+    return insts, facts
+
+
+def select_tracks(insts: list[dict], tracks: str, source) -> np.ndarray:
+    """Notes of the chosen instruments: "melody", "all", "drums", or an instrument index.
+
+    Instruments are (track, channel, program) groups in file order."""
+    pitched = [i for i in insts if i["program"] != DRUMS]
     if tracks == "melody":  # the pitched instrument with the highest mean pitch (a tune over its chords)
-        chosen = [max(pitched, key=lambda i: np.mean([n.pitch for n in i.notes]))] if pitched else []
+        chosen = [max(pitched, key=lambda i: i["notes"][:, 2].mean())] if pitched else []
     elif tracks == "all":
         chosen = pitched
     elif tracks == "drums":
-        chosen = [i for i in insts if i.is_drum]
+        chosen = [i for i in insts if i["program"] == DRUMS]
     elif re.fullmatch(r"\d+", str(tracks)):
         k = int(tracks)
-        chosen = [pm.instruments[k]] if k < len(pm.instruments) else []
+        chosen = [insts[k]] if k < len(insts) else []
     else:
         raise SeqartError(f"notes option tracks={tracks!r}: expected melody, all, drums or an instrument index")
-    notes = np.concatenate([_instrument_notes(i) for i in chosen]) if chosen else np.zeros((0, 5))
-    if len(notes) == 0:
+    if not chosen:
         raise SeqartError(f"{source}: no notes in the chosen tracks ({tracks}; {len(insts)} instrument(s) with notes)")
-    return tidy_notes(notes)
+    return tidy_notes(np.concatenate([i["notes"] for i in chosen]))
 
 
 def tidy_notes(notes: np.ndarray, min_dur: float = 0.01) -> np.ndarray:
@@ -111,19 +167,13 @@ def tidy_notes(notes: np.ndarray, min_dur: float = 0.01) -> np.ndarray:
     return notes
 
 
-def _meta(pm, path: Path) -> dict:
-    times, bpms = pm.get_tempo_changes()
-    sigs = [(int(t.numerator), int(t.denominator)) for t in pm.time_signature_changes]
-    family = re.match(r"[^\d]*", path.stem).group(0).rstrip("_-") or path.stem
-    return {"source": path.name, "group": path.stem, "family": family,
-            "bpm": float(bpms[0]) if len(bpms) else 120.0, "tempo_changes": int(max(len(bpms) - 1, 0)),
-            "time_signature": list(sigs[0]) if sigs else [4, 4]}
-
-
 def read_midi(path: Path, tracks: str = "melody") -> tuple[np.ndarray, dict]:
     """One MIDI file -> (notes (N, 5), meta)."""
-    pm = _load(Path(path))
-    return select_tracks(pm, tracks, path), _meta(pm, Path(path))
+    path = Path(path)
+    insts, facts = parse_instruments(_load(path))
+    family = re.match(r"[^\d]*", path.stem).group(0).rstrip("_-") or path.stem
+    meta = {"source": path.name, "group": path.stem, "family": family} | facts
+    return select_tracks(insts, tracks, path), meta
 
 
 def read_midi_folder(folder: Path, tracks: str = "melody") -> tuple[list[tuple[np.ndarray, dict]], dict]:
