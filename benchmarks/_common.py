@@ -1,0 +1,153 @@
+"""Shared plumbing for the benchmark scripts: thread pinning, machine facts, timing, data, output.
+
+Import this module FIRST in a benchmark script: it pins every math library
+to one thread before numpy or torch is loaded (the machine has 2 cores and
+another process may be training on one; PERFORMANCE.md shows 2 contended
+threads running 7-35x slower than 1).
+
+Each script prints one JSON object on stdout and writes the same object to
+`benchmarks/results/<name>.json` (or `--out`), atomically. Machines are
+shared and noisy, so every figure is a median over repeats, the compared
+implementations are timed interleaved in the same process, and ratios are
+reported beside absolute times.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import json  # noqa: E402
+import platform  # noqa: E402
+import resource  # noqa: E402
+import shlex  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+# The real training data when the shared folder is mounted; else the small sample shipped in the repo.
+SHARED_SHEEP = ROOT.parent / "shared" / "datasets" / "sketches" / "aaron_sheep.npz"
+SHIPPED_SHEEP = ROOT / "datasets" / "sketches" / "aaron_sheep_small.npz"  # 200 / 50 / 50 real sheep
+
+
+def sketch_data(path: str | None = None) -> Path:
+    """The drawing data to benchmark on: `path`, else aaron_sheep, else the shipped sample."""
+    if path:
+        return Path(path)
+    if SHARED_SHEEP.exists():
+        return SHARED_SHEEP
+    if SHIPPED_SHEEP.exists():
+        return SHIPPED_SHEEP
+    raise SystemExit(f"no sketch data: neither {SHARED_SHEEP} nor {SHIPPED_SHEEP} exists (pass --data)")
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    cpu, flags = "", ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not cpu:
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags") and not flags:
+                flags = line + " "
+    except OSError:
+        pass
+    mem = None
+    try:
+        kb = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
+        mem = round(kb / 2**20, 1)
+    except (OSError, StopIteration):
+        pass
+    return {
+        "cpu": cpu or platform.processor() or platform.machine(),
+        "avx512": " avx512f " in flags,
+        "cpus": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": mem,
+        "torch_threads": torch.get_num_threads(),
+        "thread_env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def command() -> str:
+    """The command line that produced this run (thread variables included, since the script forces them)."""
+    py = os.path.relpath(sys.executable, Path.cwd()) if sys.executable.startswith(str(ROOT)) else sys.executable
+    script = os.path.relpath(os.path.abspath(sys.argv[0]), Path.cwd())
+    env = " ".join(f"{v}=1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+    return f"{env} {shlex.join([py, script, *sys.argv[1:]])}"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def med(xs) -> float:
+    return float(statistics.median(xs))
+
+
+def summary(xs: list[float], scale: float = 1e3, digits: int = 2) -> dict:
+    """Median, 10th/90th percentiles and count of repeated timings (seconds in; ms out by default)."""
+    a = np.asarray(xs, np.float64) * scale
+    return {"median": round(float(np.median(a)), digits), "p10": round(float(np.percentile(a, 10)), digits),
+            "p90": round(float(np.percentile(a, 90)), digits), "n": int(a.size)}
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def interleave(fns: dict, rounds: int, warmup: int = 1) -> dict[str, list[float]]:
+    """Time each callable once per round, rotating the order so no one always runs first.
+
+    Returns {name: [seconds per round]}; rounds in the same slot share the machine's noise.
+    """
+    names = list(fns)
+    for _ in range(warmup):
+        for n in names:
+            fns[n]()
+    out: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[: r % len(names)]:
+            out[n].append(timed(fns[n]))
+    return out
+
+
+def emit(name: str, result: dict, out: str | None) -> None:
+    """Print the result as one JSON object and write it to `out` (default results/<name>.json) atomically."""
+    text = json.dumps(result, indent=2, sort_keys=False)
+    path = Path(out) if out else RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    os.replace(tmp, path)
+    print(text)
+
+
+def header(name: str) -> dict:
+    """The fields every result starts with."""
+    return {"benchmark": name, "command": command(), "cwd": str(Path.cwd()),
+            "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": machine(), "loadavg_start": loadavg()}

@@ -1,0 +1,70 @@
+"""The benchmark scripts run end to end at tiny sizes and print the JSON they promise.
+
+Behaviour only: the figures themselves are never asserted (machines are noisy).
+They run on the small real sheep sample shipped in datasets/ when ../shared is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = [ROOT.parent / "shared/datasets/sketches/aaron_sheep.npz", ROOT / "datasets/sketches/aaron_sheep_small.npz"]
+HEADER = {"benchmark", "command", "machine", "loadavg_start", "loadavg_end", "config", "target"}
+MACHINE = {"cpu", "cpus", "torch", "numpy", "torch_threads", "thread_env"}
+TIMING = {"median", "p10", "p90", "n"}
+
+
+def run_script(name: str, out: Path, *args: str) -> dict:
+    if not any(p.exists() for p in DATA):
+        pytest.skip(f"no sketch data: neither {DATA[0]} nor {DATA[1]}")
+    env = os.environ | {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), "--quick", "--out", str(out), *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = json.loads(done.stdout)  # exactly one JSON object on stdout
+    assert json.loads(out.read_text()) == printed
+    assert HEADER <= printed.keys() and MACHINE <= printed["machine"].keys()
+    assert printed["machine"]["torch_threads"] == 1
+    assert name in printed["command"] and "--quick" in printed["command"]
+    return printed
+
+
+def test_train_speed_reports_throughput_ratio_and_rss(tmp_path):
+    r = run_script("train_speed.py", tmp_path / "train.json")
+    fixed, bucketed = r["fixed_T"], r["bucketed"]
+    assert fixed["batch"]["T"] == r["config"]["nmax"]  # like with like: padded to Nmax
+    for part in (fixed, bucketed):
+        assert TIMING <= part["step_ms"].keys() and TIMING <= part["bare_lstm_ms"].keys()
+        assert part["seq_per_s"] > 0 and part["ratio_pairwise_median"] > 0
+    assert {"mean_len", "mean_T", "padding_frac", "data_ms", "ratio_of_sums"} <= bucketed.keys()
+    assert 0 <= bucketed["padding_frac"] < 1 and bucketed["mean_len"] <= bucketed["mean_T"]
+    assert fixed["step_ms"]["n"] == r["config"]["repeats_fixed"]
+    assert {"stages_ms", "lstm_kernels_ms", "non_lstm_ms", "top_ops_self_ms"} <= r["breakdown_fixed_T"].keys()
+    rss = r["peak_rss"]
+    assert rss["peak_mib"] >= rss["after_setup_mib"] > 0
+    assert isinstance(r["target"]["fixed_T_met"], bool)
+
+
+def test_sample_step_reports_step_against_bare_cells(tmp_path):
+    r = run_script("sample_step.py", tmp_path / "sample.json")
+    steps = r["step_us"]
+    assert {"sampler_step", "torch_lstmcell", "numpy_cell", "numpy_matvec"} <= steps.keys()
+    calls = r["config"]["rounds"] * r["config"]["calls_per_round"]
+    assert all(TIMING <= v.keys() and v["n"] == calls and v["median"] > 0 for v in steps.values())
+    assert {"sampler_vs_torch_lstmcell", "sampler_vs_numpy_cell"} <= r["ratios"].keys()
+    assert {"cell", "head_matvec", "sample_mdn_and_pen", "from_model"} <= r["sampler_parts_us"].keys()
+    assert isinstance(r["target"]["under_met"], bool) and isinstance(r["target"]["ratio_met"], bool)
+
+
+def test_bad_option_is_refused(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sample_step.py"), "--hidden", "many"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and "--hidden" in done.stderr
+    assert not (tmp_path / "sample.json").exists()
