@@ -1,0 +1,155 @@
+"""Faults on stage: receivers absent or restarting, MIDI ports vanishing and coming back.
+
+Through each, `seqart perform` keeps time, says what happened in one line and
+loses no note-off. (Malformed control messages: test_live_control.py; a model
+switched mid-piece and a crash: test_live_engine.py.)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
+from live_peers import (balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
+                        start_jackd, start_perform)
+
+pytestmark = pytest.mark.peer
+
+
+def status_lines(proc) -> list[str]:
+    return [t for _, t in proc.lines]
+
+
+def test_osc_receiver_absent_then_restarting(tmp_path, tiny_strokes):
+    port = free_port()
+    piece = write_piece(tmp_path / "p.toml", tiny_strokes, piece={"gap_beats": 0.02},
+                        osc={"target": f"127.0.0.1:{port}", "mode": "message"})
+    perf = start_perform(piece, 7.0)
+    assert perf.wait_for("no receiver listening", 12), perf.text()
+    first = oscdump(port)
+    assert perf.wait_for("receiver is back", 4), perf.text()
+    time.sleep(0.5)
+    first.stop()  # the receiver crashes ...
+    time.sleep(1.5)
+    second = oscdump(port)  # ... and restarts
+    perf.p.wait(15)
+    second.stop()
+    lines = status_lines(perf)
+    assert perf.p.returncode == 0, lines
+    assert len(oscdump_messages(first, "/seqart/pen")) > 50 and len(oscdump_messages(second, "/seqart/pen")) > 50
+    done = [line for line in lines if line.startswith("done:")][0]
+    assert " 0 late" in done and " 0 resyncs" in done, done
+
+
+class RawMidiServer:
+    """A stdlib TCP listener that decodes raw MIDI bytes (no mido), and can vanish and return."""
+
+    def __init__(self, port: int):
+        self.port, self.events, self.connections = port, [], 0
+        self._stop = threading.Event()
+        self.listen()
+
+    def listen(self):
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", self.port))
+        self.srv.listen(2)
+        self._stop.clear()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.srv.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.settimeout(0.1)
+            buf = b""
+            while not self._stop.is_set():
+                try:
+                    data = conn.recv(4096)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                buf += data
+                while len(buf) >= 3 and buf[0] & 0x80:  # the engine sends whole 3-byte messages
+                    self.events.append((buf[0], buf[1], buf[2]))
+                    buf = buf[3:]
+            conn.close()
+
+    def vanish(self):
+        self._stop.set()
+        self.thread.join(2)
+        self.srv.close()
+
+
+def test_midi_tcp_port_vanishes_and_returns_without_losing_note_offs(tmp_path, tiny_notes):
+    port = free_port(socket.SOCK_STREAM)
+    server = RawMidiServer(port)
+    piece = write_piece(tmp_path / "p.toml", tiny_notes, clock={"tempo": 240.0},
+                        midi={"port": f"tcp:127.0.0.1:{port}"})
+    perf = start_perform(piece, 7.0)
+    try:
+        assert perf.wait_for(r"^\s+1\.0s playing", 20), perf.text()
+        time.sleep(1.0)
+        before = len(server.events)
+        server.vanish()
+        assert perf.wait_for("port lost", 6), perf.text()
+        time.sleep(0.5)
+        server.listen()
+        assert perf.wait_for("reconnected; ended", 4), perf.text()
+        perf.p.wait(15)
+    finally:
+        server.vanish()
+    lines = status_lines(perf)
+    assert perf.p.returncode == 0, lines
+    assert before > 4 and server.connections == 2
+    # every note-on that arrived is followed by its note-off (or all-notes-off on its channel)
+    pending = set()
+    for st, note, val in server.events:
+        kind, ch = st & 0xF0, st & 0x0F
+        if kind == 0x90 and val > 0:
+            pending.add((ch, note))
+        elif kind in (0x80, 0x90):
+            pending.discard((ch, note))
+        elif kind == 0xB0 and note == 123:
+            pending = {p for p in pending if p[0] != ch}
+    assert not pending, pending
+    assert " 0 late" in [line for line in lines if line.startswith("done:")][0]
+
+
+def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
+    jackd = start_jackd()
+    try:
+        first = jack_midi_dump()
+        piece = write_piece(tmp_path / "p.toml", tiny_notes, clock={"tempo": 240.0},
+                            midi={"port": "seqart_peer:input", "api": "jack"})
+        perf = start_perform(piece, 7.0)
+        assert perf.wait_for(r"^\s+1\.0s playing", 20), perf.text()
+        time.sleep(0.5)
+        first.stop()
+        assert perf.wait_for("port lost", 5), perf.text()
+        second = jack_midi_dump()
+        assert perf.wait_for("reconnected; ended", 5), perf.text()
+        perf.p.wait(15)
+        time.sleep(0.3)
+        second.stop()
+    finally:
+        if jackd is not None:
+            jackd.stop()
+    assert perf.p.returncode == 0, perf.text()
+    assert len(midi_dump_events(first)) > 2
+    ev = midi_dump_events(second)
+    # the reconnect first ends what was sounding (offs and all-notes-off), then plays on in pairs
+    first_on = next(i for i, e in enumerate(ev) if e[0] & 0xF0 == 0x90 and e[2] > 0)
+    assert balanced_bytes(ev[first_on:]), ev[-8:]
