@@ -189,3 +189,20 @@ def test_cli_sample_eval_and_png(run, tmp_path):
     assert p.returncode == 0, p.stderr
     scores = json.loads(p.stdout)
     assert scores["frames"] > 1000 and set(scores) >= {"dt+dur", "pitch", "velocity", "nll"}
+
+
+# --- render pieces ----------------------------------------------------------------------------------
+def test_render_piece_writes_every_output(run, tmp_path, write_file):
+    from seqart.render import load_render_piece, render_piece
+
+    shipped = load_render_piece(ROOT / "pieces" / "render_melody.toml")
+    assert shipped["model"] == "nottingham" and shipped["out"] == ["melody.mid", "melody.png"]
+    piece = write_file("p.toml", f'[render]\nmodel = "{run}"\nout = ["a.mid", "a.png"]\nnotes = 12\nseed = 3\n'
+                                 '[render.options]\nscale = "G:major"\n')
+    written = render_piece(piece, tmp_path)
+    assert [p.name for p in written] == ["a.mid", "a.png"]
+    rows = midicsv(tmp_path / "a.mid")
+    pitches = [int(r[4]) for r in rows if r[2] == "Note_on_c" and int(r[5]) > 0]
+    assert len(pitches) == 12 and set(pitches) <= set(scale_pitches("G:major"))
+    with pytest.raises(SeqartError, match="unknown render setting.*tempo"):
+        load_render_piece(write_file("bad.toml", '[render]\nmodel = "x"\nout = "a.mid"\ntempo = 3\n'))

@@ -1,0 +1,58 @@
+"""Render pieces: a TOML file that turns a model into files (MIDI, piano roll, audio, SVG...).
+
+A render piece has one `[render]` table (keys and defaults in `DEFAULTS`) and an
+optional `[render.options]` table of the codec's generation options; see
+`pieces/render_melody.toml`. Unknown keys fail with one line, like run configs.
+Live pieces (OSC/MIDI streams) are `seqart perform`'s, in seqart.live.piece.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from seqart.errors import SeqartError
+
+DEFAULTS = {"model": "", "out": [], "seconds": 0.0, "notes": 0, "n": 1, "temperature": 1.0, "seed": 0,
+            "prime": "", "prime_seconds": 0.0, "options": {}}
+
+
+def load_render_piece(path: Path) -> dict:
+    """The [render] table with defaults filled in; SeqartError naming the file on any problem."""
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("render")
+    except FileNotFoundError:
+        raise SeqartError(f"{path}: no such piece") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SeqartError(f"{path}: not valid TOML ({e})") from None
+    if not isinstance(table, dict):
+        raise SeqartError(f"{path}: a render piece needs a [render] table")
+    unknown = sorted(set(table) - set(DEFAULTS))
+    if unknown:
+        raise SeqartError(f"{path}: unknown render setting(s) {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
+    spec = DEFAULTS | table
+    if not spec["model"] or not spec["out"]:
+        raise SeqartError(f"{path}: [render] needs model and out")
+    if isinstance(spec["out"], str):
+        spec["out"] = [spec["out"]]
+    return spec
+
+
+def render_piece(path: Path, out_dir: Path | None = None) -> list[Path]:
+    """Generate once with the piece's settings and write every `out` file; returns their paths."""
+    from seqart.export import export_clips
+    from seqart.generate import sample_clips
+
+    spec = load_render_piece(path)
+    clips = sample_clips(Path(spec["model"]), n=int(spec["n"]), temperature=float(spec["temperature"]),
+                         seed=int(spec["seed"]), prime=Path(spec["prime"]) if spec["prime"] else None,
+                         prime_seconds=float(spec["prime_seconds"]) or None,
+                         max_frames=int(spec["notes"]) or None, seconds=float(spec["seconds"]) or None,
+                         options=dict(spec["options"]))
+    written = []
+    for name in spec["out"]:
+        dest = Path(out_dir or ".") / name
+        export_clips(clips, dest)
+        written.append(dest)
+    return written
