@@ -225,9 +225,10 @@ class Engine:
         self.sched.flush()
         self.sched.panic()
 
-    def _cmd_swap(self, sampler, renderer, name: str = "") -> None:
+    def _cmd_swap(self, sampler, renderer, name: str = "", keep_temperature: bool = True) -> None:
         """A new model (or piece): keep time, end nothing that sounds, continue from now."""
-        sampler.set_temperature(self.sampler.temperature)
+        if keep_temperature:
+            sampler.set_temperature(self.sampler.temperature)
         self.sampler, self.renderer = sampler, renderer
         self.name = name or self.name
         self._restart_here()

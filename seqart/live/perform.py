@@ -37,6 +37,7 @@ def load_voice(cfg: dict, model_text: str | None = None):
     model, codec, _meta = load_model(path)
     seed = None if p["seed"] < 0 else p["seed"]
     sampler = Sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed)
+    codec.configure_sampler(sampler, dict(cfg.get("options") or {}))
     if p["prime"] and model_text is None:
         sampler.prime(codec.prime_clip(resolve_path(cfg, p["prime"]), p["prime_seconds"] or None))
     renderer = renderer_for(codec, cfg["render"], cfg["render"]["prefix"])
@@ -84,7 +85,7 @@ def build(cfg: dict, status: Callable[[str], None]):
                 return load_voice(cfg, text)
             new = load_piece(resolve_path(cfg, text))
             engine.command("tempo", new["clock"]["tempo"])
-            return load_voice(new)
+            return (*load_voice(new), False)  # the new piece's temperature too
 
         closers.append(ControlServer(engine, cfg["control"]["osc_port"], cfg["control"]["host"], status, loader,
                                      cfg["render"]["prefix"]))

@@ -99,6 +99,7 @@ def _put(cfg: dict, section: str, key: str, value, source: str) -> None:
 def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
     """Defaults, then the piece file, then --set overrides; `cfg["_dir"]` is the piece's folder."""
     cfg = copy.deepcopy(DEFAULTS)
+    cfg["options"] = {}  # generation options of the model's codec (notes: scale, tempo...)
     if path is not None:
         path = Path(path)
         try:
@@ -108,6 +109,9 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise SeqartError(f"{path}: not valid TOML ({e})") from None
         for section, table in data.items():
+            if section == "options" and isinstance(table, dict):  # the codec checks its own options
+                cfg["options"] = dict(table)
+                continue
             if section not in cfg or not isinstance(table, dict):
                 raise SeqartError(f"{path}: unknown section [{section}] (known: {', '.join(cfg)})")
             for k, v in table.items():
@@ -118,8 +122,11 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
         if not eq or not key:
             raise SeqartError(f"--set {item}: expected KEY=VALUE")
         section, dot, name = key.rpartition(".")
+        if section == "options":
+            cfg["options"][name] = _parse_value(text.strip())
+            continue
         if not dot:
-            owners = [s for s, table in cfg.items() if key in table]
+            owners = [s for s, table in DEFAULTS.items() if key in table]
             if len(owners) != 1:
                 raise SeqartError(f"--set {item}: give a section for {key!r}, e.g. piece.{key}" if owners
                                   else f"--set {item}: unknown setting {key!r}")
