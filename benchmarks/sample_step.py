@@ -159,9 +159,10 @@ def main(argv=None) -> None:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     result = _common.header("sample_step")
     s, weights = make_sampler(a)
-    in_dim = s.model.in_dim
-    npc, tc = NumpyCell(in_dim, a.hidden, np.random.default_rng(a.seed)), TorchCell(in_dim, a.hidden)
-    result["config"] = {"hidden": a.hidden, "mixtures": a.mixtures, "batch": 1, "input_width": in_dim,
+    in_dim, hidden = s.model.in_dim, s.hidden  # the model's sizes (a trained one may differ from the flags)
+    npc, tc = NumpyCell(in_dim, hidden, np.random.default_rng(a.seed)), TorchCell(in_dim, hidden)
+    result["config"] = {"data": None if a.run else str(_common.sketch_data(a.data)), "hidden": hidden,
+                        "mixtures": s.m, "layers": len(s.cells), "batch": 1, "input_width": in_dim,
                         "head_width": len(s.head_b), "temperature": a.temperature, "weights": weights,
                         "rounds": a.rounds, "calls_per_round": a.calls}
     ends = {"n": 0}
