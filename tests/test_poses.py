@@ -190,3 +190,12 @@ def test_mp4_through_ffmpeg(tmp_path):
     clip = _clip(PosesCodec(SALSA_OPTS)).slice(0, 20)
     export_clips([clip], tmp_path / "a.mp4", size=96)
     assert (tmp_path / "a.mp4").read_bytes()[4:8] == b"ftyp"
+
+
+def test_left_right_names_in_common_conventions():
+    names = ["LeftArm", "RightArm", "l_hand", "r_hand", "Hand.L", "Hand.R", "lShin", "rShin", "leftEye", "rightEye",
+             "spine", "lower_back", "Leg_L", "Leg_R"]
+    pairs = {n: pf.mirror_name(n, names) for n in names}
+    assert pairs["LeftArm"] == "RightArm" and pairs["r_hand"] == "l_hand" and pairs["Hand.L"] == "Hand.R"
+    assert pairs["rShin"] == "lShin" and pairs["leftEye"] == "rightEye" and pairs["Leg_R"] == "Leg_L"
+    assert pairs["spine"] == "spine" and pairs["lower_back"] == "lower_back"

@@ -25,6 +25,8 @@ that every clip carries in `meta["poses"]`, so a clip can be decoded alone.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from seqart.formats.bvh import Motion, Skeleton
@@ -72,9 +74,14 @@ def resample(rots: np.ndarray, trans: np.ndarray, raw: np.ndarray, src_fps: floa
         return rots, trans, raw
     t = np.arange(0.0, (n - 1) / src_fps + 1e-9, 1.0 / fps) * src_fps  # source frame index per output frame
     i0 = np.minimum(np.floor(t).astype(int), n - 2)
-    w = (t - i0)[:, None]
-    lerp = lambda a: a[i0] * (1 - w.reshape(w.shape + (1,) * (a.ndim - 2))) + a[i0 + 1] * w.reshape(w.shape + (1,) * (a.ndim - 2))
-    return sixd_to_matrix(lerp(matrix_to_6d(rots))), lerp(trans), lerp(raw)
+    w = t - i0
+    return sixd_to_matrix(_lerp(matrix_to_6d(rots), i0, w)), _lerp(trans, i0, w), _lerp(raw, i0, w)
+
+
+def _lerp(a: np.ndarray, i0: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Between rows i0 and i0 + 1 of a (T, ...) at weights w (N,)."""
+    w = w.reshape((-1,) + (1,) * (a.ndim - 1))
+    return a[i0] * (1 - w) + a[i0 + 1] * w
 
 
 def encode(motion: Motion, info: dict, src_fps: float) -> np.ndarray:
@@ -179,8 +186,6 @@ def static_angles(sk: Skeleton, values: np.ndarray, threshold_deg: float) -> dic
 
 def mirror_name(name: str, names) -> str:
     """The left/right partner of a joint name, or the name itself."""
-    import re
-
     rules = [(r"^l(?=[A-Z_])", "r"), (r"^r(?=[A-Z_])", "l"), (r"^left", "right"), (r"^right", "left"),
              (r"^Left", "Right"), (r"^Right", "Left"), (r"^L(?=[_.A-Z])", "R"), (r"^R(?=[_.A-Z])", "L"),
              (r"([_.])L$", r"\1R"), (r"([_.])R$", r"\1L"), (r"Left", "Right"), (r"Right", "Left"),

@@ -76,19 +76,16 @@ def write_npz(clips: list[Clip], dest, *, drift: float | None = None) -> None:
 @register_writer("poses", ".csv")
 def write_csv(clips: list[Clip], dest, *, drift: float | None = None) -> None:
     """One row per frame: clip, frame, seconds, then JOINT_x, JOINT_y, JOINT_z for every joint."""
-    lines = None
-    t0 = 0
-    rows = []
+    rows, start = [], 0
     for i, clip in enumerate(clips):
         pos, motion = positions(clip, drift)
-        if lines is None:
-            lines = ["clip,frame,seconds," + ",".join(f"{n}_{a}" for n in motion.skeleton.names for a in "xyz")]
-        dt = motion.frame_time
-        for k, p in enumerate(pos):
-            rows.append(f"{i},{t0 + k},{(t0 + k) * dt:.4f}," + ",".join(f"{v:.3f}" for v in p.ravel()))
-        t0 += len(pos)
+        if not rows:
+            rows.append("clip,frame,seconds," + ",".join(f"{n}_{a}" for n in motion.skeleton.names for a in "xyz"))
+        for k, p in enumerate(pos, start):
+            rows.append(f"{i},{k},{k * motion.frame_time:.4f}," + ",".join(f"{v:.3f}" for v in p.ravel()))
+        start += len(pos)
     with output(dest, binary=False) as f:
-        f.write("\n".join(lines + rows) + "\n")
+        f.write("\n".join(rows) + "\n")
 
 
 # --- animation ------------------------------------------------------------------------------------------
