@@ -85,7 +85,7 @@ def test_overlaps_zero_lengths_and_drums(tmp_path):
 
 # --- the codec ----------------------------------------------------------------------------------
 def test_clip_and_model_space_round_trip_keep_chords_exact():
-    codec = NotesCodec()
+    codec = NotesCodec({"dequantise": 0.0})
     clips = codec.read(NOTTINGHAM)["all"]
     codec.fit_norm(clips)
     clip = NotesCodec({"tracks": "all"}).read(NOTTINGHAM / "xmas1.mid")["all"][0]
@@ -97,6 +97,24 @@ def test_clip_and_model_space_round_trip_keep_chords_exact():
     np.testing.assert_allclose(again.frames, clip.frames, atol=1e-5)
 
 
+def test_dequantisation_is_small_repeatable_and_fresh_in_training():
+    codec = NotesCodec({"tracks": "all", "transpose": 0})
+    clip = codec.read(NOTTINGHAM / "xmas1.mid")["all"][0]
+    codec.fit_norm([clip])
+    exact = NotesCodec({"tracks": "all", "dequantise": 0.0}, codec.norm)
+    x, x0 = codec.to_model(clip), exact.to_model(clip)
+    assert np.array_equal(x, codec.to_model(clip))  # evaluation sees one fixed draw
+    noise = (x[:, :2] - x0[:, :2]) * codec.norm.scale  # back in log-seconds
+    assert np.abs(noise).max() <= 0.01 + 1e-6 and noise.std() > 0.004  # uniform, width 0.02
+    np.testing.assert_array_equal(x[:, 2:], x0[:, 2:])
+    rng = np.random.default_rng(0)
+    a, b = codec.to_model(codec.augment(clip, rng)), codec.to_model(codec.augment(clip, rng))
+    assert not np.array_equal(a, b) and not np.array_equal(a, x)  # training draws afresh
+    back = codec.from_model(x)
+    assert np.array_equal(back.channel("dt") == 0, clip.channel("dt") == 0)  # chords survive the noise
+    np.testing.assert_allclose(back.channel("dur"), clip.channel("dur"), rtol=0.011)
+
+
 def test_fit_norm_records_range_and_tempo():
     codec = NotesCodec()
     clips = codec.read(NOTTINGHAM)["all"]
@@ -105,12 +123,12 @@ def test_fit_norm_records_range_and_tempo():
     assert (codec.options["pitch_lo"], codec.options["pitch_hi"]) == (pitches.min(), pitches.max())
     assert codec.options["ref_bpm"] == 120.0
     x = np.concatenate([codec.to_model(c)[:, :2] for c in clips])
-    np.testing.assert_allclose(x.mean(0), 0, atol=1e-4)
-    np.testing.assert_allclose(x.std(0), 1, atol=1e-3)
+    np.testing.assert_allclose(x.mean(0), 0, atol=0.01)  # up to the dequantisation noise
+    np.testing.assert_allclose(x.std(0), 1, atol=0.01)
 
 
 def test_near_zero_shift_snaps_to_an_exact_chord():
-    codec = NotesCodec()
+    codec = NotesCodec({"dequantise": 0.0})
     codec.fit_norm(codec.read(NOTTINGHAM)["all"])
     eps = codec.options["eps"]
     shift, scale = codec.norm.shift[0], codec.norm.scale[0]

@@ -17,10 +17,20 @@ models them with one bivariate mixture, so rhythm and articulation are
 predicted together. A chord's dt = 0 maps to exactly log(eps), a spike the
 mixture can fit with one narrow component; on the way out, values within
 `snap` seconds of zero become exactly 0 so sampled chords stay chords.
+
+Dequantisation: MIDI times sit on a grid (ticks, and mostly a few note
+values), where a density can grow without bound by narrowing onto the grid
+points, so the NLL would measure resolution, not music. As is usual for
+densities of discrete data (Uria et al. 2013; Theis et al. 2016), model-space
+log-times get uniform noise of width `dequantise` (0.02: +-1% of the time
+value, inaudible): fresh noise in training (`augment`), and a fixed draw
+seeded by the clip's content everywhere else, so evaluation is repeatable
+and every model and baseline scores the same numbers.
 """
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +54,7 @@ DEFAULTS = {
     "pitch_lo": 0,  # the training data's pitch range (set when fitting)
     "pitch_hi": 127,
     "grid_seconds": 0.0,  # JSB piano rolls: seconds per grid step; 0 = from the file name
+    "dequantise": 0.02,  # width of the uniform noise on log(seconds + eps) in model space (see above)
 }
 SCALES = {
     "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "harmonic_minor": (0, 2, 3, 5, 7, 8, 11),
@@ -146,7 +157,12 @@ class NotesCodec(Codec):
                             ref_bpm=float(np.median(bpms)) if bpms else 120.0)
 
     def to_model(self, clip: Clip) -> np.ndarray:
-        cont = (self._log_times(clip.frames, clip.channels) - self.norm.shift) / self.norm.scale
+        logt = self._log_times(clip.frames, clip.channels)  # (T, 2)
+        d = float(self.options["dequantise"])
+        if d > 0:
+            seed = clip.meta.get("jitter_seed", zlib.crc32(clip.frames.tobytes()))
+            logt = logt + np.random.default_rng(seed).uniform(-d / 2, d / 2, logt.shape)
+        cont = (logt - self.norm.shift) / self.norm.scale
         cats = [clip.channels.index(c.channel) for c in self.layout.categoricals]
         return np.concatenate([cont, clip.frames[:, cats]], axis=1).astype(np.float32)
 
@@ -174,7 +190,7 @@ class NotesCodec(Codec):
         s = float(self.options["stretch"])
         if s > 0:
             f[:, [clip.channels.index("dt"), clip.channels.index("dur")]] *= np.exp(rng.uniform(-np.log1p(s), np.log1p(s)))
-        return clip.with_frames(f)
+        return clip.with_frames(f, meta=clip.meta | {"jitter_seed": int(rng.integers(2**62))})  # fresh dequantisation
 
     # --- generation hooks ---------------------------------------------------------------------
     def configure_sampler(self, sampler, options: dict) -> None:
