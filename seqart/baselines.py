@@ -3,7 +3,8 @@
 A trained model's NLL is nats per note over (dt, dur) in its normalised log
 space, plus pitch, velocity (and program) classes. To compare like with like,
 the baselines score the same held-out frames in the same space, using the
-model's own codec (its fitted normalisation):
+model's own codec (its fitted normalisation, and its fixed dequantisation
+draw, so every scorer sees exactly the same held-out numbers):
 
 * timing, shared by both: the empirical distribution of training (dt, dur)
   pairs, smoothed into a density with a Gaussian kernel (bandwidth chosen on
