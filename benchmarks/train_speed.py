@@ -14,7 +14,7 @@ It also breaks one fixed step into stages (torch profiler) and measures the
 peak RSS of a fresh training process (a child of this one, so the figure
 is not inflated by this process's own timing runs).
 
-    .venv/bin/python benchmarks/train_speed.py            # full size, ~2 min (~5 min on a loaded machine)
+    .venv/bin/python benchmarks/train_speed.py            # full size, ~2 min (~4 min on a loaded machine)
     .venv/bin/python benchmarks/train_speed.py --quick    # tiny sizes, seconds (smoke test)
 
 Prints one JSON object and writes it to benchmarks/results/train_speed.json (or --out).
@@ -41,7 +41,7 @@ from seqart.train import Trainer
 
 TARGET_RATIO = 1.3  # issue 2: a training step costs at most 1.3x the bare LSTM's forward+backward
 SIZES = {  # sketch-rnn's defaults; quick: tiny, for the smoke test
-    "full": {"hidden": 512, "mixtures": 20, "batch": 100, "max_len": 250, "repeats": 9, "batches": 24},
+    "full": {"hidden": 512, "mixtures": 20, "batch": 100, "max_len": 250, "repeats": 7, "batches": 20},
     "quick": {"hidden": 32, "mixtures": 3, "batch": 8, "max_len": 24, "repeats": 2, "batches": 2},
 }
 
