@@ -153,3 +153,35 @@ def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
     # the reconnect first ends what was sounding (offs and all-notes-off), then plays on in pairs
     first_on = next(i for i, e in enumerate(ev) if e[0] & 0xF0 == 0x90 and e[2] > 0)
     assert balanced_bytes(ev[first_on:]), ev[-8:]
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_and_sigterm_end_every_sounding_note(tmp_path, tiny_notes, sig):
+    import signal
+
+    port = free_port(socket.SOCK_STREAM)
+    server = RawMidiServer(port)
+    piece = write_piece(tmp_path / "p.toml", tiny_notes, clock={"tempo": 240.0},
+                        midi={"port": f"tcp:127.0.0.1:{port}"})
+    perf = start_perform(piece, 30.0)
+    try:
+        assert perf.wait_for(r"^\s+1\.0s playing", 20), perf.text()
+        end = time.time() + 15
+        while sum(1 for e in server.events if e[0] & 0xF0 == 0x90 and e[2] > 0) < 3 and time.time() < end:
+            time.sleep(0.05)
+        perf.p.send_signal(getattr(signal, sig))
+        perf.p.wait(10)
+        time.sleep(0.3)
+    finally:
+        server.vanish()
+    assert perf.p.returncode == 0, perf.text()
+    assert perf.wait_for("stopping: all notes off", 1) and perf.wait_for("^done:", 1)
+    ons = [e for e in server.events if e[0] & 0xF0 == 0x90 and e[2] > 0]
+    assert len(ons) > 2
+    # the stream ends with every note off: per pitch, the last message is never a note-on
+    last = {}
+    for st, note, val in server.events:
+        if st & 0xF0 in (0x80, 0x90):
+            last[(st & 0x0F, note)] = st & 0xF0 == 0x90 and val > 0
+    assert not any(last.values())
+    assert any(st & 0xF0 == 0xB0 and note == 123 for st, note, _ in server.events)  # all-notes-off too

@@ -98,9 +98,10 @@ def test_pure_data_parses_the_pen_stream(tmp_path, strokes_piece):
     finally:
         pd.stop()
     assert r.returncode == 0, r.stderr
-    pens = [t for _, t in pd.lines if t.startswith("OSC: seqart pen ")]
+    pens = [t.split() for _, t in pd.lines if t.startswith("OSC: seqart pen ")]
+    pens = [p for p in pens if p[3] != "end"]  # /seqart/pen/end prints as "seqart pen end"
     assert len(pens) > 100
-    x, y, down = pens[0].split()[3:6]
+    x, y, down = pens[0][3:6]
     assert down in ("0", "1") and float(x) == float(x)
 
 
@@ -123,3 +124,24 @@ def test_jack_midi_dump_gets_every_note_with_its_note_off(tmp_path, tiny_notes):
     ons = [e for e in ev if e[0] & 0xF0 == 0x90 and e[2] > 0]
     assert len(ons) >= 4, (r.stderr, dump.text()[-300:])
     assert balanced_bytes(ev), ev[-8:]
+
+
+def test_oscdump_reads_the_tcp_stream(strokes_piece):
+    port = free_port(__import__("socket").SOCK_STREAM)
+    dump = Proc([peer("oscdump"), "-L", f"osc.tcp://:{port}"])
+    try:
+        import socket
+        import time
+
+        for _ in range(100):  # wait for liblo to listen
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        r = perform(strokes_piece, 1.5, "--osc", f"127.0.0.1:{port}", "--set", "osc.protocol=tcp",
+                    "--set", "osc.mode=message")
+    finally:
+        dump.stop()
+    assert r.returncode == 0, r.stderr
+    msgs = [t for _, t in dump.lines if " /seqart/pen ffi " in t]
+    assert len(msgs) > 100, dump.text()[-500:]

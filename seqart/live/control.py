@@ -30,6 +30,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.live.phrase import drawing_to_clip, phrase_to_clip
+from seqart.live.scheduler import realtime
 
 MAX_REPORTS = 5  # status lines about bad messages per second
 
@@ -97,6 +98,8 @@ class ControlServer:
         self.sock.close()
 
     def _run(self) -> None:
+        if getattr(self.engine, "rt_priority", 0):
+            realtime(1)  # it takes the interpreter lock: never let the OS park it while it holds it
         while not self._stop.is_set():
             try:
                 data, addr = self.sock.recvfrom(65536)

@@ -21,6 +21,7 @@ import numpy as np
 
 from seqart.live.midi_out import open_port
 from seqart.live.phrase import phrase_to_clip
+from seqart.live.scheduler import realtime
 
 CLOCK_TYPES = {"clock", "start", "stop", "continue", "songpos"}
 
@@ -39,10 +40,11 @@ class MidiListener:
         self._stop = threading.Event()
         self.port = open_port(spec, api, output=False)
         self._conns: list = []
+        self._rt_done = False
         if spec.startswith("tcp:"):
             threading.Thread(target=self._poll_tcp, name="seqart-midi-in", daemon=True).start()
         else:
-            self.port.callback = lambda msg: self.feed(msg, time.time())
+            self.port.callback = self._on_message
         self._watch = threading.Thread(target=self._watch_silence, name="seqart-listen", daemon=True)
         self._watch.start()
         if respond:
@@ -57,7 +59,18 @@ class MidiListener:
         except Exception:  # noqa: BLE001 - closing a server with a dead connection can fail; it is gone
             pass
 
+    def _on_message(self, msg) -> None:
+        """rtmidi's callback thread (C): made real-time on its first message, like the engine's threads."""
+        t = time.time()
+        if not self._rt_done:
+            self._rt_done = True
+            if getattr(self.engine, "rt_priority", 0):
+                realtime(1)
+        self.feed(msg, t)
+
     def _poll_tcp(self) -> None:
+        if getattr(self.engine, "rt_priority", 0):
+            realtime(1)
         while not self._stop.is_set():
             conn = self.port.accept(block=False)
             if conn is not None:
@@ -94,6 +107,8 @@ class MidiListener:
                 self.phrase.append((msg.note, vel, start, t - start))
 
     def _watch_silence(self) -> None:
+        if getattr(self.engine, "rt_priority", 0):
+            realtime(1)
         while not self._stop.wait(0.01):
             if not self.respond:
                 continue

@@ -91,7 +91,7 @@ class MidiSink(Sink):
             self.dropped += 1
             return False
 
-    def send(self, event, when):
+    def send(self, event, when, prepared=None):
         if event.note is None:
             return None
         pitch, vel, _dur, ch = event.note

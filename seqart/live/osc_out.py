@@ -79,8 +79,11 @@ class OscUdpSink(Sink):
         self._refused = 0
         self._reported_absent = False
 
-    def send(self, event, when):
-        data = encode(event.address, event.args, when if self.mode == "bundle" else None)
+    def prepare(self, event, when):
+        return encode(event.address, event.args, when if self.mode == "bundle" else None)
+
+    def send(self, event, when, prepared=None):
+        data = prepared or self.prepare(event, when)
         try:
             self.sock.send(data)
             self.sent += 1
@@ -141,11 +144,14 @@ class OscTcpSink(Sink):
         body = data.replace(SLIP_ESC, b"\xdb\xdd").replace(SLIP_END, b"\xdb\xdc")
         return SLIP_END + body + SLIP_END
 
-    def send(self, event, when):
+    def prepare(self, event, when):
+        return self._frame(encode(event.address, event.args, when if self.mode == "bundle" else None))
+
+    def send(self, event, when, prepared=None):
         if self.sock is None:
             self.dropped += 1
             return None
-        data = self._frame(encode(event.address, event.args, when if self.mode == "bundle" else None))
+        data = prepared or self.prepare(event, when)
         try:
             if self._pending:
                 self._pending = self._pending[self.sock.send(self._pending):]

@@ -29,7 +29,11 @@ class Sink:
         self.sent = 0  # messages handed to the transport
         self.dropped = 0  # messages that could not be sent (port lost, receiver absent)
 
-    def send(self, event: Event, when: float) -> object | None:
+    def prepare(self, event: Event, when: float):
+        """Work done a few ms early (e.g. encoding the packet), handed back to `send`."""
+        return None
+
+    def send(self, event: Event, when: float, prepared=None) -> object | None:
         """Send the event due at wall time `when`; a note sink returns a key for note_off."""
         raise NotImplementedError
 
@@ -61,7 +65,7 @@ class EchoSink(Sink):
         self._token = 0
         self._lock = threading.Lock()
 
-    def send(self, event, when):
+    def send(self, event, when, prepared=None):
         now = time.time()
         with self._lock:
             self.rows.append((now, when, event.address, event.args, event.note))
