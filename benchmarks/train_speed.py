@@ -161,10 +161,11 @@ def staged_step(tr: Trainer, x: torch.Tensor, mask: torch.Tensor) -> None:
         inp = torch.cat([m.start_token(x.shape[0]), m.embed(x[:, :-1])], 1)
     with record_function("fwd.lstm"):
         out, _ = m.decoder(inp)
-    with record_function("fwd.head"):
-        raw = m.head(m.drop(out))
-    with record_function("fwd.loss"):  # masked MDN + pen NLL
-        loss = m.nll(raw, x, mask)["nll"]
+    with record_function("fwd.head"):  # on real frames only, as MDNLSTM.forward does
+        valid = x[mask]
+        raw = m.head(m.drop(out[mask]))
+    with record_function("fwd.loss"):  # MDN + pen NLL
+        loss = m.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool))["nll"]
     with record_function("backward"):
         tr.opt.zero_grad(set_to_none=True)
         loss.backward()

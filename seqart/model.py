@@ -95,7 +95,8 @@ class MDNLSTM(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor, z_sample: bool = True):
         """x (B, T, F) model-space frames, mask (B, T) valid frames.
 
-        Returns (raw head params (B, T, head_dim), losses dict of scalars). The
+        Returns (raw head params (N, head_dim) of the N valid frames in row-major
+        order, losses dict of scalars). The
         losses are NLL in nats per valid frame, by block, and "kl" for a VAE.
         """
         B, T, _ = x.shape
@@ -108,12 +109,17 @@ class MDNLSTM(nn.Module):
             state = self.initial_state(z, B, x.device)
             inp = torch.cat([inp, z.unsqueeze(1).expand(B, T, -1)], -1)
         out, _ = self.decoder(inp, state)
-        raw = self.head(self.drop(out))
-        losses.update(self.nll(raw, x, mask))
+        # Head, dropout and loss run on real frames only: (N, H) with N = mask.sum().
+        valid = x[mask]
+        raw = self.head(self.drop(out[mask]))
+        losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device)))
         return raw, losses
 
     def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Masked NLL per block and in total ("nll"), nats per valid frame."""
+        """Masked NLL per block and in total ("nll"), nats per valid frame.
+
+        raw (..., head_dim), x (..., F) and mask (...) share their leading shape.
+        """
         per = head_nll(raw, x, self.layout, self.cfg.mixtures)
         m = mask.to(raw.dtype)
         n = m.sum().clamp(min=1)

@@ -74,9 +74,13 @@ def test_killed_runs_leave_a_loadable_checkpoint_and_resume(tmp_path):
     args = _seqart("train", SHEEP, "--out", run, "--steps", "400", "--quiet",
                    *[a for s in TINY + ["train.valid_every=1"] for a in ("--set", s)])
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    steps = []
-    for delay in (4.0, 4.7, 5.3):
+    steps, log = [], run / "log.jsonl"
+    for delay in (0.0, 0.15, 0.4):
+        seen = len(log.read_text().splitlines()) if log.exists() else 0
         proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) <= seen):
+            time.sleep(0.05)  # wait for this run's first new checkpoint, then kill it mid-stride
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()

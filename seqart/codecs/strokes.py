@@ -113,6 +113,9 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
     return points[keep].astype(np.float32)
 
 
+LAYOUT = Layout(CHANNELS, (Mixture(("dx", "dy"), "bivariate"),), (Categorical("pen", 3),), end=("pen", PEN_END))
+
+
 @register
 class StrokesCodec(Codec):
     modality = "strokes"
@@ -126,7 +129,7 @@ class StrokesCodec(Codec):
 
     @property
     def layout(self) -> Layout:
-        return Layout(CHANNELS, (Mixture(("dx", "dy"), "bivariate"),), (Categorical("pen", 3),), end=("pen", PEN_END))
+        return LAYOUT
 
     def clip_defaults(self) -> dict:
         return {"fps": float(self.options["rate"])}
