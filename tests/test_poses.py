@@ -199,3 +199,16 @@ def test_left_right_names_in_common_conventions():
     assert pairs["LeftArm"] == "RightArm" and pairs["r_hand"] == "l_hand" and pairs["Hand.L"] == "Hand.R"
     assert pairs["rShin"] == "lShin" and pairs["leftEye"] == "rightEye" and pairs["Leg_R"] == "Leg_L"
     assert pairs["spine"] == "spine" and pairs["lower_back"] == "lower_back"
+
+
+def test_speed_augmentation_matches_reading_the_file_faster():
+    codec = PosesCodec(SALSA_OPTS | {"mirror": 0.0, "speed": 0.5})
+    clip = _clip(codec)
+    faster = _clip(PosesCodec(SALSA_OPTS | {"source_fps": 90.0}))  # the same frames, played 1.5 times as fast
+    warped = clip.with_frames(pf.time_warp(clip.frames, clip.channels, 1.5))
+    assert len(warped) == len(faster)
+    sk = read_bvh(SALSA).skeleton
+    a, b = (joint_positions(sk, clip_to_motion(c).values) for c in (warped, faster))
+    assert np.median(np.linalg.norm(a - b, axis=-1)) < 2.0  # cm, within the 1-frame anchor shift
+    lengths = {len(codec.augment(clip, np.random.default_rng(s))) for s in range(5)}
+    assert len(lengths) > 1 and all(99 <= n <= 298 for n in lengths)

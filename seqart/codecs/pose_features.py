@@ -184,6 +184,26 @@ def static_angles(sk: Skeleton, values: np.ndarray, threshold_deg: float) -> dic
     return out
 
 
+def time_warp(frames: np.ndarray, channels, speed: float) -> np.ndarray:
+    """The same motion played `speed` times as fast: (T, C) -> (about T / speed, C).
+
+    Frames are interpolated linearly; per-frame changes (root.dx/dz/dyaw and
+    6-D velocities) are scaled by speed, absolute 6-D rotations re-orthonormalised.
+    """
+    n = len(frames)
+    if n < 2 or abs(speed - 1.0) < 1e-6:
+        return frames
+    t = np.arange(0.0, n - 1 + 1e-9, speed)
+    i0 = np.minimum(np.floor(t).astype(int), n - 2)
+    out = _lerp(frames.astype(np.float64), i0, t - i0)
+    rate = [i for i, c in enumerate(channels) if c in ROOT_CHANNELS[:3] or re.search(r"\.v\d$", c)]
+    out[:, rate] *= speed
+    for i, c in enumerate(channels):
+        if c.endswith(".r0"):  # six consecutive absolute channels r0..r5 of one joint
+            out[:, i : i + 6] = matrix_to_6d(sixd_to_matrix(out[:, i : i + 6]))
+    return out.astype(np.float32)
+
+
 def mirror_name(name: str, names) -> str:
     """The left/right partner of a joint name, or the name itself."""
     rules = [(r"^l(?=[A-Z_])", "r"), (r"^r(?=[A-Z_])", "l"), (r"^left", "right"), (r"^right", "left"),

@@ -36,6 +36,7 @@ DEFAULTS = {
     "velocity": True,  # add 6-D rotation velocities (see pose_features)
     "drift": 0.1,  # weight of the absolute rotation when decoding with velocities
     "mirror": 0.5,  # chance of a left/right mirrored copy when training
+    "speed": 0.0,  # training plays clips at a random speed in [1 - speed, 1 + speed]
     "forward": [0.0, 0.0, 1.0],  # the skeleton's facing direction in its rest pose
     "chunk_seconds": 0.0,  # cut files into clips this long for training (0 = whole files)
     "exclude": [],  # file names (without .bvh) not to read at all, e.g. a bad recording
@@ -151,11 +152,15 @@ class PosesCodec(Codec):
         self.norm = Norm(x.mean(0).astype(np.float32), np.maximum(x.std(0), 1e-3).astype(np.float32))
 
     def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
-        """A left/right mirrored copy with probability option `mirror`."""
-        if rng.random() >= float(self.options["mirror"]):
-            return clip
-        perm, sign = pf.mirror_map(self.info())
-        return clip.with_frames(clip.frames[:, perm] * sign)
+        """A left/right mirrored copy with probability option `mirror`, at a random speed (option `speed`)."""
+        frames = clip.frames
+        if rng.random() < float(self.options["mirror"]):
+            perm, sign = pf.mirror_map(self.info())
+            frames = frames[:, perm] * sign
+        a = float(self.options["speed"])
+        if a > 0:
+            frames = pf.time_warp(frames, clip.channels, float(rng.uniform(1 - a, 1 + a)))
+        return clip if frames is clip.frames else clip.with_frames(frames)
 
     # --- generation -----------------------------------------------------------------------------
     def configure_sampler(self, sampler, options: dict) -> None:
