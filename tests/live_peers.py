@@ -121,7 +121,7 @@ def start_jackd(period: int = 256) -> Proc | None:
 
 
 def jack_ports() -> list[str]:
-    return subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout.split()
+    return subprocess.run(["jack_lsp"], capture_output=True, text=True).stdout.splitlines()
 
 
 def jack_midi_dump(client: str = "seqart_peer") -> Proc:

@@ -145,3 +145,35 @@ def test_oscdump_reads_the_tcp_stream(strokes_piece):
     assert r.returncode == 0, r.stderr
     msgs = [t for _, t in dump.lines if " /seqart/pen ffi " in t]
     assert len(msgs) > 100, dump.text()[-500:]
+
+
+def test_a_virtual_jack_port_that_the_receiver_connects(tmp_path, tiny_notes):
+    import subprocess
+    import time
+
+    from live_peers import jack_ports, start_perform
+
+    jackd = start_jackd()
+    try:
+        dump = jack_midi_dump()
+        piece = write_piece(tmp_path / "v.toml", tiny_notes, clock={"tempo": 240.0},
+                            midi={"port": "virtual:seqart-virtual-out", "api": "jack"})
+        perf = start_perform(piece, 4.0)
+        try:
+            end, port = time.time() + 20, None
+            while port is None and time.time() < end:
+                port = next((p for p in jack_ports() if p.endswith(":seqart-virtual-out")), None)
+                time.sleep(0.1)
+            assert port is not None, perf.text()
+            subprocess.run([peer("jack_connect"), port, "seqart_peer:input"], check=True)
+            perf.p.wait(30)
+            time.sleep(0.3)
+        finally:
+            perf.stop()
+            dump.stop()
+    finally:
+        if jackd is not None:
+            jackd.stop()
+    assert perf.p.returncode == 0, perf.text()
+    ev = midi_dump_events(dump)
+    assert sum(1 for e in ev if e[0] & 0xF0 == 0x90 and e[2] > 0) >= 2 and balanced_bytes(ev), ev[-6:]
