@@ -8,6 +8,8 @@ JACK server (rtmidi's JACK API). Each test plays a few seconds.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -177,3 +179,46 @@ def test_a_virtual_jack_port_that_the_receiver_connects(tmp_path, tiny_notes):
     assert perf.p.returncode == 0, perf.text()
     ev = midi_dump_events(dump)
     assert sum(1 for e in ev if e[0] & 0xF0 == 0x90 and e[2] > 0) >= 2 and balanced_bytes(ev), ev[-6:]
+
+
+def test_fluidsynth_plays_the_notes_over_jack(tmp_path, tiny_notes):
+    """FluidSynth (a real GM synth) takes the MIDI over JACK and sounds: jack_rec records its output."""
+    import array
+    import subprocess
+    import time
+    import wave
+    from pathlib import Path
+
+    from live_peers import jack_ports
+
+    sf2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+    if not sf2.exists():
+        why = f"{sf2} not found (apt fluid-soundfont-gm)"
+        pytest.fail(why + "; CI=true requires it") if os.environ.get("CI", "").lower() == "true" else pytest.skip(why)
+    jackd = start_jackd()
+    wav = tmp_path / "live.wav"
+    try:
+        synth = Proc(["stdbuf", "-oL", peer("fluidsynth"), "-a", "jack", "-m", "jack", "-v", "-g", "1.0",
+                      "-o", "midi.jack.id=seqart_fluid", "-o", "audio.jack.id=seqart_fluid", str(sf2)],
+                     stdin=subprocess.PIPE)  # its shell reads the (never written) stdin: that keeps it alive
+        try:
+            end = time.time() + 20
+            while not {"seqart_fluid:midi_00", "seqart_fluid:left"} <= set(jack_ports()):
+                assert time.time() < end and synth.p.poll() is None, synth.text()[-300:]
+                time.sleep(0.1)
+            rec = Proc([peer("jack_rec"), "-f", str(wav), "-d", "4", "seqart_fluid:left", "seqart_fluid:right"])
+            piece = write_piece(tmp_path / "f.toml", tiny_notes, clock={"tempo": 240.0},
+                                midi={"port": "seqart_fluid:midi_00", "api": "jack"})
+            r = perform(piece, 3.0)
+            rec.p.wait(10)
+        finally:
+            synth.stop()
+    finally:
+        if jackd is not None:
+            jackd.stop()
+    assert r.returncode == 0, r.stderr
+    voices = synth.text().count("fluidsynth: noteon")
+    w = wave.open(str(wav))
+    x = array.array("h", w.readframes(w.getnframes()))
+    rms = (sum(v * v for v in x) / max(1, len(x))) ** 0.5 / 32768
+    assert voices >= 2 and rms > 1e-4, (voices, rms)
