@@ -95,3 +95,25 @@ def test_live_benchmarks_run_quick(tmp_path, script):
     assert r.returncode == 0, r.stderr[-2000:]
     d = json.loads(out.read_text())
     assert d["events_sent"] > 0 and d["arrival_error"]["n"] > 0 and "command" in d
+
+
+def test_control_switches_piece_with_its_tempo_and_temperature(tmp_path, tiny_strokes):
+    from seqart.live.control import ControlServer
+    from seqart.live.perform import build
+
+    first = write_piece(tmp_path / "a.toml", tiny_strokes, piece={"temperature": 0.9},
+                        osc={"target": "127.0.0.1:9"}, control={"osc_port": free_port()})
+    second = write_piece(tmp_path / "b.toml", tiny_strokes, piece={"temperature": 0.2, "title": "second"},
+                         clock={"tempo": 75.0})
+    engine, closers = build(load_piece(first), lambda line: None)
+    try:
+        server = next(c for c in closers if isinstance(c, ControlServer))
+        assert server.handle("/seqart/piece", [str(second)])
+        engine._apply_commands()
+        assert engine.clock.tempo == 75.0 and engine.sampler.temperature == pytest.approx(0.2)
+        assert engine.name == "second"
+        assert not server.handle("/seqart/piece", [str(tmp_path / "missing.toml")])
+    finally:
+        for c in closers:
+            c.close()
+        engine.stop()

@@ -85,7 +85,8 @@ def build(cfg: dict, status: Callable[[str], None]):
                 return load_voice(cfg, text)
             new = load_piece(resolve_path(cfg, text))
             engine.command("tempo", new["clock"]["tempo"])
-            return (*load_voice(new), False)  # the new piece's temperature too
+            sampler, renderer, name = load_voice(new)
+            return sampler, renderer, new["piece"]["title"] or name, False  # its temperature too
 
         closers.append(ControlServer(engine, cfg["control"]["osc_port"], cfg["control"]["host"], status, loader,
                                      cfg["render"]["prefix"]))
