@@ -102,3 +102,16 @@ def test_a_taken_control_port_is_a_one_line_error(tiny_strokes):
         s.bind(("127.0.0.1", 0))
         with pytest.raises(SeqartError, match="control: cannot listen on 127.0.0.1"):
             ControlServer(eng, s.getsockname()[1])
+
+
+def test_prime_with_a_file_the_codec_reads(rig):
+    from live_fixtures import SHEEP
+
+    eng, server, client, echo, lines = rig
+    if not SHEEP.exists():
+        pytest.skip(f"{SHEEP} is not here")
+    clip = server._primer("file", [str(SHEEP), 0.25])  # the first drawing's first quarter second
+    assert clip.modality == "strokes" and 1 <= len(clip) <= 0.25 * 200 + 1
+    assert server.handle("/seqart/prime/file", [str(SHEEP), 0.25])
+    settle(eng, 0.3)
+    assert server.rejected == 0 and eng.playing

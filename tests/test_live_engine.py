@@ -129,3 +129,14 @@ def test_end_of_sequence_starts_a_new_one_after_a_gap(tiny_strokes):
     assert eng.sequences >= 1 and len(ends) == eng.sequences or len(ends) == eng.sequences - 1
     firsts = [args for _, _, addr, args, _ in echo.rows if addr == "/seqart/pen"]
     assert all(a[2] in (0, 1) for a in firsts)
+
+
+def test_latency_offset_per_output(tiny_strokes):
+    plain, later = EchoSink(), EchoSink(latency_ms=12.0)
+    eng, _, _ = run_engine(tiny_strokes, 1.0, sinks=[plain, later])
+    n = min(len(plain.rows), len(later.rows))
+    assert n > 50
+    shift = np.array([b[1] - a[1] for a, b in zip(plain.rows[:n], later.rows[:n])])
+    assert np.allclose(shift, 0.012, atol=1e-6)  # the deadline moved by exactly the offset
+    sent_shift = np.median([b[0] - a[0] for a, b in zip(plain.rows[:n], later.rows[:n])])
+    assert abs(sent_shift - 0.012) < 0.001  # and so did the moment it left
