@@ -117,3 +117,12 @@ def test_control_switches_piece_with_its_tempo_and_temperature(tmp_path, tiny_st
         for c in closers:
             c.close()
         engine.stop()
+
+
+def test_bad_engine_settings_are_one_line_errors(tmp_path, tiny_strokes):
+    for key, value in (("piece.on_end", "explode"), ("piece.lookahead", "0.0"), ("osc.mode", "shout"),
+                       ("clock.source", "sundial"), ("midi.api", "winmm")):
+        p = write_piece(tmp_path / "p.toml", tiny_strokes, osc={"target": "127.0.0.1:9"})
+        extra = ['midi.port="seqart_peer:input"'] if key.startswith("midi") else []
+        with pytest.raises(SeqartError, match=key.split(".")[1].replace("source", "clock")):
+            perform(p, duration=1.0, sets=[f"{key}={value!r}".replace("'", '"')] + extra)

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 
+from seqart.errors import SeqartError
 from seqart.live.scheduler import Scheduler, realtime
 
 MAX_ZERO_RUN = 16  # frames in a row that do not advance time (a chord) before forcing a step
@@ -33,6 +34,10 @@ class Engine:
     def __init__(self, sampler, renderer, clock, sinks, status=lambda line: None, lookahead: float = 0.15,
                  ref_bpm: float = 120.0, on_end: str = "reset", gap_beats: float = 1.0, status_every: float = 1.0,
                  name: str = "", rt_priority: int = 20):
+        if on_end not in ("reset", "stop"):
+            raise SeqartError(f"on_end must be reset or stop, not {on_end!r}")
+        if not 0.0 < float(lookahead) <= 10.0:
+            raise SeqartError(f"lookahead must be in (0, 10] seconds, not {lookahead}")
         self.sampler, self.renderer, self.clock = sampler, renderer, clock
         self.sched = Scheduler(clock, sinks, rt_priority=rt_priority)
         self.rt_priority = rt_priority
