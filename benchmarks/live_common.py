@@ -98,7 +98,7 @@ class Oscdump:
     def __init__(self, port: int, out: Path, realtime: bool = False):
         exe = shutil.which("oscdump")
         if exe is None:
-            raise SystemExit("oscdump not found: apt-get install liblo-tools (or /work/shared/peers/install.sh)")
+            raise SystemExit("oscdump not found: apt-get install liblo-tools")
         self.out = out
         self.file = open(out, "w")
         # With realtime, the receiver runs at SCHED_FIFO 10 (below the engine's sender) so that the

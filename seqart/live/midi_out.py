@@ -7,7 +7,7 @@ Port names (`--midi` or `[midi] port`):
 The rtmidi API is `[midi] api`: "alsa", "jack" or "auto" (ALSA when /dev/snd/seq
 exists, else JACK; machines without a sound card have no ALSA sequencer, and
 `jackd -d dummy` gives them JACK). In mido, passing client_name= forces a
-virtual port, so direct opens never pass it (../shared/PEERS.md).
+virtual port, so direct opens never pass it.
 
 Every note-on is tracked until its note-off. A note already sounding on the
 same channel and pitch is ended before it starts again, so a receiver sees

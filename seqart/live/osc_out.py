@@ -2,7 +2,7 @@
 
 Bundle mode (the default) wraps each message in a bundle whose timetag is the
 deadline and sends it `ahead` seconds early, so a receiver that schedules
-bundles plays it exactly on time. How early matters (../shared/PEERS.md):
+bundles plays it exactly on time. How early matters (measured here):
 scsynth logs "late" for a bundle less than one audio block (5.3 ms at 256
 frames, 48 kHz) ahead, and liblo dispatches bundles about 10 ms before their
 time, so the default is 25 ms. Message mode sends plain messages at the
