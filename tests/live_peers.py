@@ -173,3 +173,10 @@ def balanced_bytes(events) -> bool:
             return False
         state[key] = on
     return not any(state.values())
+
+
+def worst_late_ms(text: str) -> float:
+    """The engine's own worst lateness from its final `done: ... (max X ms) ...` status line."""
+    m = re.search(r"^done: .*\(max ([0-9.]+) ms\).* 0 resyncs", text, re.M)
+    assert m, f"no clean done line in: {text[-400:]}"
+    return float(m[1])

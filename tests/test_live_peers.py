@@ -15,7 +15,7 @@ import pytest
 
 from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
 from live_peers import (Proc, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
-                        peer, perform, start_jackd, wait_udp)
+                        peer, perform, start_jackd, wait_udp, worst_late_ms)
 
 pytestmark = pytest.mark.peer
 RATE = 200.0  # the tiny strokes model's points per second
@@ -40,7 +40,7 @@ def test_oscdump_receives_pen_messages_on_time(strokes_piece):
     # oscdump stamps plain messages on arrival: they come 1/RATE apart inside a drawing
     gaps = np.diff([m[1] for m in msgs])
     assert abs(np.median(gaps) - 1 / RATE) < 0.0005
-    assert "done:" in r.stderr and " 0 late" in r.stderr
+    assert worst_late_ms(r.stderr) < 5.0
 
 
 def test_oscdump_gets_bundles_timetagged_with_the_deadlines(strokes_piece):
