@@ -176,7 +176,11 @@ def balanced_bytes(events) -> bool:
 
 
 def worst_late_ms(text: str) -> float:
-    """The engine's own worst lateness from its final `done: ... (max X ms) ...` status line."""
+    """The engine's own worst lateness from its final `done: ... (max X ms) ...` status line.
+
+    Tests accept up to 20 ms: the shared 2-vCPU VMs stall a whole process now and then (seen up
+    to ~100 ms, docs/osc.md); the timing targets themselves are measured by benchmarks/live_rate.py.
+    """
     m = re.search(r"^done: .*\(max ([0-9.]+) ms\).* 0 resyncs", text, re.M)
     assert m, f"no clean done line in: {text[-400:]}"
     return float(m[1])

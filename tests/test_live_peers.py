@@ -40,7 +40,7 @@ def test_oscdump_receives_pen_messages_on_time(strokes_piece):
     # oscdump stamps plain messages on arrival: they come 1/RATE apart inside a drawing
     gaps = np.diff([m[1] for m in msgs])
     assert abs(np.median(gaps) - 1 / RATE) < 0.0005
-    assert worst_late_ms(r.stderr) < 5.0
+    assert worst_late_ms(r.stderr) < 20.0
 
 
 def test_oscdump_gets_bundles_timetagged_with_the_deadlines(strokes_piece):
