@@ -113,6 +113,19 @@ def demo(out: Path = typer.Option(Path("seqart-demo"), "--out", help="Folder for
 
 
 @app.command()
+def render(
+    piece: Path = typer.Argument(..., help="A render piece (.toml with a [render] table)."),
+    out_dir: Path = typer.Option(Path("."), "--out-dir", help="Folder for the piece's output files."),
+):
+    """Render a piece to files (MIDI, piano roll, audio, SVG, BVH...) instead of playing it live."""
+    from seqart.render import render_piece
+
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for path in render_piece(piece, out_dir):
+        typer.echo(str(path))
+
+
+@app.command()
 def perform(
     piece: Optional[Path] = typer.Argument(None, help="A piece (.toml) from pieces/ or your own."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after SECONDS (default: the piece's, or until Ctrl-C)."),
