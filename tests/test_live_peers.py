@@ -206,11 +206,12 @@ def test_fluidsynth_plays_the_notes_over_jack(tmp_path, tiny_notes):
             while not {"seqart_fluid:midi_00", "seqart_fluid:left"} <= set(jack_ports()):
                 assert time.time() < end and synth.p.poll() is None, synth.text()[-300:]
                 time.sleep(0.1)
-            rec = Proc([peer("jack_rec"), "-f", str(wav), "-d", "4", "seqart_fluid:left", "seqart_fluid:right"])
+            # Record long enough to cover perform's start-up (torch import) on a loaded machine too.
+            rec = Proc([peer("jack_rec"), "-f", str(wav), "-d", "10", "seqart_fluid:left", "seqart_fluid:right"])
             piece = write_piece(tmp_path / "f.toml", tiny_notes, clock={"tempo": 240.0},
                                 midi={"port": "seqart_fluid:midi_00", "api": "jack"})
             r = perform(piece, 3.0)
-            rec.p.wait(10)
+            rec.p.wait(20)
         finally:
             synth.stop()
     finally:
