@@ -80,3 +80,20 @@ def test_cli_sample_writes_bvh_others_can_read(run, tmp_path):
     check = subprocess.run([python, str(script), str(out), "--frames", "75", "--joints", "43", "--no-blender"],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and check.stdout.startswith("PASS"), check.stdout + check.stderr
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "seqart" / "models" / "salsa"
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.json").exists(), reason="the salsa model is not shipped in this checkout")
+def test_shipped_salsa_model_dances_from_its_demo_settings(tmp_path):
+    import json
+
+    from seqart.export import export_clips
+
+    spec = json.loads((SHIPPED / "model.json").read_text())["demo"]
+    assert set(spec["outputs"]) >= {".bvh", ".gif"}
+    (clip,) = sample_clips(SHIPPED, temperature=spec["temperature"], seed=0, seconds=2.0, max_frames=spec["frames"])
+    assert len(clip) == 50 and clip.is_finite()
+    export_clips([clip], tmp_path / "d.bvh")
+    assert read_bvh(tmp_path / "d.bvh").values.shape == (50, 132)
