@@ -28,7 +28,8 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
     sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed)
     codec.configure_sampler(sampler, dict(options or {}))
     primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
-    limit = max_frames or meta["train"].get("max_len") or 1000
+    # Without --frames: a --seconds request runs until that much time; otherwise the training window.
+    limit = max_frames or (10**7 if seconds else meta["train"].get("max_len") or 1000)
     out = []
     for _ in range(n):
         clip = sampler.generate(limit, primer, seconds)

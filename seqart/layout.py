@@ -29,6 +29,13 @@ class Mixture:
         if self.kind == "bivariate" and len(self.channels) != 2:
             raise ValueError("a bivariate mixture needs exactly two channels")
 
+    @property
+    def name(self) -> str:
+        """The block's name in loss reports: "dx+dy", or a count when the block is wide."""
+        if len(self.channels) <= 4:
+            return "+".join(self.channels)
+        return f"{self.channels[0]}..{self.channels[-1]} ({len(self.channels)} channels)"
+
     def n_params(self, m: int) -> int:
         d = len(self.channels)
         return m * 6 if self.kind == "bivariate" else m * (1 + 2 * d)

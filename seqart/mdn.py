@@ -83,7 +83,7 @@ def head_nll(raw: torch.Tensor, target: torch.Tensor, layout: Layout, m: int) ->
     out, col = {}, 0
     for block, p in zip(layout.mixtures, mixtures):
         d = len(block.channels)
-        out["+".join(block.channels)] = -mixture_log_prob(p, target[..., col : col + d])
+        out[block.name] = -mixture_log_prob(p, target[..., col : col + d])
         col += d
     for c, logits in zip(layout.categoricals, cats):
         cls = target[..., col].long().clamp(0, c.classes - 1)  # padding may hold anything

@@ -128,7 +128,7 @@ class MDNLSTM(nn.Module):
             ch, cls = self.layout.end
             col = self.n_cont + [c.channel for c in self.layout.categoricals].index(ch)
             cont_m = m * (x[..., col] != cls).to(m.dtype)
-        mix_names = {"+".join(b.channels) for b in self.layout.mixtures}
+        mix_names = {b.name for b in self.layout.mixtures}
         out = {k: (v * (cont_m if k in mix_names else m)).sum() / n for k, v in per.items()}
         out["nll"] = sum(out.values())
         return out
