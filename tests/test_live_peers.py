@@ -64,8 +64,12 @@ def test_oscdump_gets_bundles_timetagged_with_the_deadlines(strokes_piece):
 def test_scsynth_finds_no_bundle_late_and_flags_bundles_sent_too_close(tmp_path, strokes_piece):
     start_jackd_proc = start_jackd()
     try:
-        results = {}
-        for ahead in (25.0, 1.0):
+        results, texts = {}, {}
+        # The 1 ms control runs up to 3 times: scsynth judges lateness against its audio clock,
+        # which on a loaded 2-core machine can itself stall for a block or two.
+        for ahead in (25.0, 1.0, 1.0, 1.0):
+            if ahead == 1.0 and results.get(1.0, (0, 0))[1] > 0:
+                break
             port = free_port()
             sc = Proc([peer("scsynth"), "-u", str(port), "-i", "0", "-o", "2"])
             try:
@@ -76,14 +80,14 @@ def test_scsynth_finds_no_bundle_late_and_flags_bundles_sent_too_close(tmp_path,
                 sc.wait_for(r"seqart/pen", 3)
             finally:
                 sc.stop()
-            text = sc.text()
+            text = texts[ahead] = sc.text()
             results[ahead] = (text.count('"/seqart/pen"'), text.count("late "))
     finally:
         if start_jackd_proc is not None:
             start_jackd_proc.stop()
     got, late = results[25.0]
     assert got > 100 and late == 0, results
-    assert results[1.0][1] > 0, results  # the judge is real: 1 ms ahead is under one block
+    assert results[1.0][1] > 0, (results, texts[1.0][-600:])  # the judge is real: 1 ms ahead is under one block
 
 
 def test_pure_data_parses_the_pen_stream(tmp_path, strokes_piece):
