@@ -52,7 +52,8 @@ def parse_value(text: str):
         return text  # a bare word is a string
 
 
-def _set(cfg: dict, section: str, key: str, value, source: str) -> None:
+def set_setting(cfg: dict, section: str, key: str, value, source: str) -> None:
+    """cfg[section][key] = value, if the key exists and the value has its default's type."""
     known = set(cfg[section])
     if key not in known:
         raise SeqartError(f"{source}: unknown setting {section}.{key} (known: {', '.join(sorted(known))})")
@@ -83,11 +84,11 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
             if section not in cfg or not isinstance(table, dict):
                 raise SeqartError(f"{toml_file}: unknown section [{section}] (known: model, train, codec)")
             for k, v in table.items():
-                _set(cfg, section, k, v, str(toml_file))
+                set_setting(cfg, section, k, v, str(toml_file))
     for item in sets:
         key, eq, text = item.partition("=")
         section, dot, name = key.strip().partition(".")
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
-        _set(cfg, section, name, parse_value(text.strip()), f"--set {item}")
+        set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     return cfg

@@ -14,6 +14,7 @@ import copy
 import tomllib
 from pathlib import Path
 
+from seqart.config import parse_value, set_setting
 from seqart.errors import SeqartError
 
 DEFAULTS: dict[str, dict] = {
@@ -72,30 +73,6 @@ DEFAULTS: dict[str, dict] = {
 }
 
 
-def _parse_value(text: str):
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # a bare word is a string
-
-
-def _same_kind(old, value) -> bool:
-    if isinstance(old, bool) or isinstance(value, bool):
-        return isinstance(old, bool) and isinstance(value, bool)
-    if isinstance(old, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(old))
-
-
-def _put(cfg: dict, section: str, key: str, value, source: str) -> None:
-    if key not in cfg[section]:
-        raise SeqartError(f"{source}: unknown setting {section}.{key} (known: {', '.join(cfg[section])})")
-    old = cfg[section][key]
-    if not _same_kind(old, value):
-        raise SeqartError(f"{source}: {section}.{key} must be {type(old).__name__}, not {value!r}")
-    cfg[section][key] = float(value) if isinstance(old, float) else value
-
-
 def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
     """Defaults, then the piece file, then --set overrides; `cfg["_dir"]` is the piece's folder."""
     cfg = copy.deepcopy(DEFAULTS)
@@ -115,7 +92,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
             if section not in cfg or not isinstance(table, dict):
                 raise SeqartError(f"{path}: unknown section [{section}] (known: {', '.join(cfg)})")
             for k, v in table.items():
-                _put(cfg, section, k, v, str(path))
+                set_setting(cfg, section, k, v, str(path))
     for item in sets:
         key, eq, text = item.partition("=")
         key = key.strip()
@@ -123,7 +100,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
             raise SeqartError(f"--set {item}: expected KEY=VALUE")
         section, dot, name = key.rpartition(".")
         if section == "options":
-            cfg["options"][name] = _parse_value(text.strip())
+            cfg["options"][name] = parse_value(text.strip())
             continue
         if not dot:
             owners = [s for s, table in DEFAULTS.items() if key in table]
@@ -133,7 +110,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
             section, name = owners[0], key
         if section not in cfg:
             raise SeqartError(f"--set {item}: unknown section {section!r} (known: {', '.join(cfg)})")
-        _put(cfg, section, name, _parse_value(text.strip()), f"--set {item}")
+        set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     cfg["_dir"] = Path(path).resolve().parent if path is not None else Path.cwd()
     return cfg
 
