@@ -1,8 +1,8 @@
 """Read `.npz` files whose arrays are pickled object arrays, without running code.
 
 sketch-rnn datasets store each split as a 1-D object array of `(N, 3)` int16
-or float64 arrays, pickled (aaron_sheep by Python 2, hence latin1). A normal
-`np.load(allow_pickle=True)` would run whatever the pickle asks for. Here the
+or float64 arrays, pickled (aaron_sheep by Python 2, hence latin1). Loading them with
+numpy's own loader and pickles allowed would run whatever the pickle asks for. Here the
 unpickler admits only the few numpy constructors an array needs; any other
 global (os.system, builtins.eval, ...) is refused before it is called.
 """
