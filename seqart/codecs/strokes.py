@@ -91,10 +91,15 @@ def stroke3_to_strokes(s3: np.ndarray, origin=(0.0, 0.0)) -> list[np.ndarray]:
 
 
 def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
-    """Ramer-Douglas-Peucker simplification of one (K, 2) polyline (iterative)."""
+    """Ramer-Douglas-Peucker simplification of one (K, 2) polyline -> (K', 2) float32."""
+    return np.asarray(points, np.float32)[rdp_indices(points, epsilon)]
+
+
+def rdp_indices(points: np.ndarray, epsilon: float) -> np.ndarray:
+    """The indices (K',) of the points RDP keeps, in order, so per-point timing can follow (iterative)."""
     points = np.asarray(points, np.float64)
     if len(points) < 3 or epsilon <= 0:
-        return points.astype(np.float32)
+        return np.arange(len(points))
     keep = np.zeros(len(points), bool)
     keep[[0, -1]] = True
     stack = [(0, len(points) - 1)]
@@ -110,7 +115,7 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
         if dist[i] > epsilon:
             keep[a + 1 + i] = True
             stack += [(a, a + 1 + i), (a + 1 + i, b)]
-    return points[keep].astype(np.float32)
+    return np.flatnonzero(keep)
 
 
 LAYOUT = Layout(CHANNELS, (Mixture(("dx", "dy"), "bivariate"),), (Categorical("pen", 3),), end=("pen", PEN_END))

@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from seqart.clip import Clip
+from seqart.codecs.strokes import rdp_indices
 from seqart.errors import SeqartError
-from seqart.formats.sketches import clean_strokes, drawing_clip, simplify
+from seqart.formats.sketches import clean_strokes, drawing_clip
 
 _META_KEYS = ("word", "key_id", "countrycode", "recognized")
 
@@ -84,5 +85,5 @@ def _simplify_raw(strokes: list[np.ndarray], where: str, epsilon: float) -> tupl
     clean_strokes([s[:, :2] for s in strokes], where)  # NaN/inf/empty checks before RDP
     if not all(np.isfinite(s[:, 2]).all() for s in strokes):
         raise SeqartError(f"{where}: contains NaN or infinite times")
-    kept = [s[simplify(s[:, :2], epsilon)] for s in strokes]
+    kept = [s[rdp_indices(s[:, :2], epsilon)] for s in strokes]
     return kept, [int(round(t)) for s in kept for t in s[:, 2]]

@@ -93,22 +93,6 @@ def drawing_clip(strokes: list, where: str, options: dict, **meta) -> Clip:
     return stroke3_to_clip(s3, float(options.get("rate", 60.0)), **meta)
 
 
-def simplify(points: np.ndarray, epsilon: float) -> np.ndarray:
-    """RDP on one (K, 2) polyline; returns the kept indices (K',) so timing can follow."""
-    from seqart.codecs.strokes import rdp
-
-    points = np.asarray(points, np.float32)
-    kept = rdp(points, epsilon)
-    # rdp returns a subsequence of the points (same float32 values), so walk both in order.
-    idx, j = [], 0
-    for p in kept:
-        while not np.array_equal(points[j], p):
-            j += 1
-        idx.append(j)
-        j += 1
-    return np.asarray(idx, np.int64)
-
-
 # --- sketch-rnn .npz ----------------------------------------------------------------
 
 

@@ -22,8 +22,9 @@ import numpy as np
 import svgelements as se
 
 from seqart.clip import Clip
+from seqart.codecs.strokes import rdp_indices
 from seqart.errors import SeqartError
-from seqart.formats.sketches import clean_strokes, drawing_clip, simplify
+from seqart.formats.sketches import clean_strokes, drawing_clip
 
 
 def read_svg(path: Path, options: dict) -> list[Clip]:
@@ -41,7 +42,7 @@ def read_svg(path: Path, options: dict) -> list[Clip]:
     if not strokes:
         raise SeqartError(f"{path}: no drawable shapes (expected path, polyline, polygon, line, rect, circle or ellipse)")
     strokes = clean_strokes(strokes, str(path))
-    strokes = [s[simplify(s, epsilon)] for s in strokes]
+    strokes = [s[rdp_indices(s, epsilon)] for s in strokes]
     meta = {"source": path.name, "name": path.stem, "group": path.stem, "units": "px"}
     return [drawing_clip(strokes, str(path), options, **meta)]
 
