@@ -71,6 +71,13 @@ class Layout:
         return tuple(c for m in self.mixtures for c in m.channels)
 
     @property
+    def end_column(self) -> int | None:
+        """Column of the end token's channel in a model-space frame (None without an end token)."""
+        if self.end is None:
+            return None
+        return len(self.continuous) + [c.channel for c in self.categoricals].index(self.end[0])
+
+    @property
     def feature_dim(self) -> int:
         """Width of a model-space frame: continuous values + one-hots."""
         return len(self.continuous) + sum(c.classes for c in self.categoricals)

@@ -125,9 +125,7 @@ class MDNLSTM(nn.Module):
         n = m.sum().clamp(min=1)
         cont_m = m
         if self.layout.end is not None:  # the end frame has no meaningful continuous values
-            ch, cls = self.layout.end
-            col = self.n_cont + [c.channel for c in self.layout.categoricals].index(ch)
-            cont_m = m * (x[..., col] != cls).to(m.dtype)
+            cont_m = m * (x[..., self.layout.end_column] != self.layout.end[1]).to(m.dtype)
         mix_names = {b.name for b in self.layout.mixtures}
         out = {k: (v * (cont_m if k in mix_names else m)).sum() / n for k, v in per.items()}
         out["nll"] = sum(out.values())

@@ -128,9 +128,7 @@ class Sampler:
         """Feed a clip's frames (up to any end token) so generation continues it."""
         x = self.codec.to_model(clip)
         if self.layout.end is not None:
-            ch, cls = self.layout.end
-            col = self.n_cont + [c.channel for c in self.layout.categoricals].index(ch)
-            cut = np.flatnonzero(x[:, col] == cls)
+            cut = np.flatnonzero(x[:, self.layout.end_column] == self.layout.end[1])
             x = x[: cut[0]] if len(cut) else x
         for frame in x:
             self._advance()
@@ -152,9 +150,7 @@ class Sampler:
     def _is_end(self, frame: np.ndarray) -> bool:
         if self.layout.end is None:
             return False
-        ch, cls = self.layout.end
-        i = [c.channel for c in self.layout.categoricals].index(ch)
-        return int(frame[self.n_cont + i]) == cls
+        return int(frame[self.layout.end_column]) == self.layout.end[1]
 
     def _sample(self, raw: np.ndarray) -> np.ndarray:
         mixtures, cats = split_params(raw.astype(np.float64), self.layout, self.m)
