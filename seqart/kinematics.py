@@ -127,14 +127,18 @@ def local_transforms(skeleton, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
     T, J = len(values), len(skeleton.names)
     rots = np.broadcast_to(np.eye(3), (T, J, 3, 3)).copy()
     trans = np.zeros((T, J, 3))
+    by_order: dict[str, tuple[list[int], list[list[int]]]] = {}  # order -> (joints, their rotation columns)
     for j, (chans, sl) in enumerate(zip(skeleton.channels, skeleton.channel_slices())):
-        block = values[:, sl]
-        rot_cols = [i for i, c in enumerate(chans) if c.endswith("rotation")]
         for i, c in enumerate(chans):
             if c.endswith("position"):
-                trans[:, j, AXES[c[0]]] = block[:, i] - skeleton.offsets[j][AXES[c[0]]]
-        if rot_cols:
-            rots[:, j] = euler_to_matrix(block[:, rot_cols], rotation_order(chans))
+                trans[:, j, AXES[c[0]]] = values[:, sl.start + i] - skeleton.offsets[j][AXES[c[0]]]
+        cols = [sl.start + i for i, c in enumerate(chans) if c.endswith("rotation")]
+        if cols:
+            joints, columns = by_order.setdefault(rotation_order(chans), ([], []))
+            joints.append(j)
+            columns.append(cols)
+    for order, (joints, columns) in by_order.items():  # one batched conversion per rotation order
+        rots[:, joints] = euler_to_matrix(values[:, np.asarray(columns)], order)
     return rots, trans
 
 

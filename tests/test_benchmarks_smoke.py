@@ -66,3 +66,16 @@ def test_bad_option_is_refused(tmp_path):
                           capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and "--hidden" in done.stderr
     assert not (tmp_path / "sample.json").exists()
+
+
+def test_vm_stalls_probe_counts_wakeups_and_brackets_stalls_with_steal(tmp_path):
+    out = tmp_path / "stalls.json"
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "vm_stalls.py"), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(out.read_text())
+    assert r["wakeups"] > 1000  # 3 s at one wake-up per ms, less any stalls
+    assert 0 <= r["overshoot_ms"]["p50"] <= r["overshoot_ms"]["p99"] <= r["overshoot_ms"]["max"]
+    assert r["stalls"]["count"] == r["overshoot_ms"]["over_5ms"] == len(r["stalls"]["list"])
+    assert len(r["steal_s_total_per_vcpu"]) == os.cpu_count()

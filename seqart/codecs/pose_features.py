@@ -111,46 +111,76 @@ def _raw_columns(sk: Skeleton) -> list[int]:
     return [slices[j].start + sk.channels[j].index(c) for j, c in raw_channels(sk)]
 
 
-def decode(frames: np.ndarray, info: dict, drift: float | None = None,
-           start: tuple[np.ndarray, float, np.ndarray | None] | None = None) -> Motion:
-    """(T, C) feature frames -> BVH motion on the stored skeleton.
+def decode(frames: np.ndarray, info: dict, drift: float | None = None) -> Motion:
+    """(T, C) feature frames -> BVH motion on the stored skeleton, from the rest offset, facing forward."""
+    dec = PoseDecoder(info, drift)
+    return Motion(dec.skeleton, 1.0 / info["fps"], dec(frames))
 
-    start: (root position (3,), heading (rad), first-frame 6-D rotations (K, 6) or None)
-    to continue from; the default starts at the rest offset, facing +forward.
+
+class PoseDecoder:
+    """Feature frames -> BVH rows, a block or a frame at a time.
+
+    It keeps the root's place (3,), heading (radians) and the last fused 6-D
+    rotations (K, 6) between calls, so a live stream decoded frame by frame
+    gives the same rows as the whole clip decoded at once.
     """
-    sk = Skeleton.from_json(info["skeleton"])
-    frames = np.asarray(frames, np.float64)
-    T, K = len(frames), len(info["kept"])
-    drift = info["drift"] if drift is None else drift
-    width = 12 if info["velocity"] else 6
-    block = frames[:, 4 : 4 + K * width].reshape(T, K, width)
-    six = _fuse(block[..., :6], block[..., 6:] if info["velocity"] else None, drift)
-    pos0, yaw0 = (sk.offsets_array()[0], 0.0) if start is None else start[:2]
-    yaw = yaw0 + np.cumsum(frames[:, 2])
-    prev_yaw = np.concatenate([[yaw0], yaw[:-1]])
-    step = np.einsum("tab,tb->ta", yaw_matrix(prev_yaw), np.stack([frames[:, 0], 0 * frames[:, 0], frames[:, 1]], 1))
-    pos = np.asarray(pos0, np.float64) + np.cumsum(step, 0)
-    pos[:, 1] = frames[:, 3]
-    rots = np.broadcast_to(np.eye(3), (T, len(sk.names), 3, 3)).copy()
-    rots[:, info["kept"]] = sixd_to_matrix(six)
-    rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
-    values = _to_values(sk, info, rots, pos, frames[:, 4 + K * width :])
-    return Motion(sk, 1.0 / info["fps"], values)
+
+    def __init__(self, info: dict, drift: float | None = None):
+        self.info = info
+        self.skeleton = Skeleton.from_json(info["skeleton"])
+        self.drift = info["drift"] if drift is None else drift
+        self.K, self.width = len(info["kept"]), 12 if info["velocity"] else 6
+        self.raw_columns = _raw_columns(self.skeleton)
+        self.reset()
+
+    def reset(self, place: bool = True) -> None:
+        """Forget the rotations (the next frame is taken as it is); with place, also the root's place and heading."""
+        self.six = None
+        if place:
+            self.pos, self.yaw = self.skeleton.offsets_array()[0].astype(np.float64), 0.0
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """(T, C) feature frames -> (T, n_channels) BVH rows (degrees, file units)."""
+        sk, info, K = self.skeleton, self.info, self.K
+        frames = np.atleast_2d(np.asarray(frames, np.float64))
+        T = len(frames)
+        block = frames[:, 4 : 4 + K * self.width].reshape(T, K, self.width)
+        six = _fuse(block[..., :6], block[..., 6:] if info["velocity"] else None, self.drift, self.six)
+        yaw = self.yaw + np.cumsum(frames[:, 2])
+        prev_yaw = np.concatenate([[self.yaw], yaw[:-1]])
+        ground = np.stack([frames[:, 0], 0 * frames[:, 0], frames[:, 1]], 1)  # (T, 3) step in the facing frame
+        step = np.einsum("tab,tb->ta", yaw_matrix(prev_yaw), ground)
+        pos = self.pos + np.cumsum(step, 0)
+        pos[:, 1] = frames[:, 3]
+        rots = np.broadcast_to(np.eye(3), (T, len(sk.names), 3, 3)).copy()
+        rots[:, info["kept"]] = sixd_to_matrix(six)
+        rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
+        if T:
+            self.pos, self.yaw, self.six = pos[-1].copy(), float(yaw[-1]), six[-1].copy()
+        return _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width :], self.raw_columns)
 
 
-def _fuse(absolute: np.ndarray, velocity: np.ndarray | None, drift: float) -> np.ndarray:
-    """(T, K, 6) absolute [+ velocity] -> (T, K, 6) fused 6-D rotations (see module doc)."""
+def _fuse(absolute: np.ndarray, velocity: np.ndarray | None, drift: float,
+          prev: np.ndarray | None = None) -> np.ndarray:
+    """(T, K, 6) absolute [+ velocity] -> (T, K, 6) fused 6-D rotations (see module doc).
+
+    prev: the fused rotations (K, 6) of the frame before, when continuing a stream.
+    """
     if velocity is None or drift >= 1.0:
         return absolute
     out = np.empty_like(absolute)
-    out[0] = absolute[0]
-    for t in range(1, len(absolute)):
-        guess = (1.0 - drift) * (out[t - 1] + velocity[t]) + drift * absolute[t]
+    for t in range(len(absolute)):
+        last = out[t - 1] if t else prev
+        if last is None:
+            out[t] = absolute[t]
+            continue
+        guess = (1.0 - drift) * (last + velocity[t]) + drift * absolute[t]
         out[t] = matrix_to_6d(sixd_to_matrix(guess))
     return out
 
 
-def _to_values(sk: Skeleton, info: dict, rots: np.ndarray, root_pos: np.ndarray, raw: np.ndarray) -> np.ndarray:
+def _to_values(sk: Skeleton, info: dict, rots: np.ndarray, root_pos: np.ndarray, raw: np.ndarray,
+               raw_columns: list[int]) -> np.ndarray:
     """Local rotations (T, J, 3, 3), root position (T, 3), raw columns -> BVH rows (T, n_channels)."""
     T = len(rots)
     values = np.zeros((T, sk.n_channels))
@@ -168,7 +198,7 @@ def _to_values(sk: Skeleton, info: dict, rots: np.ndarray, root_pos: np.ndarray,
             for i, c in enumerate(chans):
                 if c.endswith("position"):
                     values[:, sl.start + i] = root_pos[:, "XYZ".index(c[0])]
-    values[:, _raw_columns(sk)] = raw
+    values[:, raw_columns] = raw
     return values
 
 

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, dict] = {
         "scale": 1.0,  # strokes: model units -> machine units
         "origin": [0.0, 0.0],  # strokes: where each drawing starts
         "per_joint": False,  # poses: also one message per joint
+        "pose": "features",  # poses: features (model channels) | bvh (BVH channel row) | positions (joints x y z)
+        "root_motion": True,  # poses: false keeps the root above the origin (bvh and positions)
         "midi_channel": 1,  # notes: 1..16
     },
     "osc": {
