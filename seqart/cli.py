@@ -28,6 +28,8 @@ def train(
     hidden: Optional[int] = typer.Option(None, help="Decoder LSTM units."),
     mixtures: Optional[int] = typer.Option(None, help="Gaussians per mixture."),
     seed: Optional[int] = typer.Option(None),
+    init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start from this model's weights "
+                                       "(run folder, model folder or shipped name); its codec is kept."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with [model] [train] [codec] tables."),
     set_: List[str] = typer.Option([], "--set", help="SECTION.KEY=VALUE, e.g. model.z_dim=128."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -42,6 +44,8 @@ def train(
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
     cfg = merge(defaults(codec.options), config, sets)
+    if init is not None:
+        cfg["train"]["init"] = init
     result = run_training(data, out, cfg, progress=not quiet)
     typer.echo(json.dumps(result), err=True)
 

@@ -33,6 +33,7 @@ class TrainConfig:
     kl_min: float = 0.2  # KL tolerance (nats per latent dim): no pressure below it
     threads: int = 1  # torch threads per process; 1 stays fast when other work shares the CPU
     device: str = "auto"  # "auto", "cpu" or "cuda"
+    init: str = ""  # fine-tune: start from this model's weights (run folder, model folder or shipped name)
 
 
 def defaults(codec_options: dict) -> dict[str, dict]:

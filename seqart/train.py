@@ -6,7 +6,9 @@ exponential learning-rate decay, gradient clipping and (for a VAE) KL
 annealing with a tolerance floor. It validates every `valid_every` steps,
 keeps `latest/` (with optimiser and RNG state, so a killed run resumes
 exactly) and `best/` (lowest validation NLL) in the run folder, and logs
-metrics to `log.jsonl`. Under `torchrun` every rank trains on its own share
+metrics to `log.jsonl`. With `train.init` it fine-tunes a trained model
+(weights, codec and normalisation kept; Adam and the step count start
+afresh) on new data of the same kind. Under `torchrun` every rank trains on its own share
 of the batches and rank 0 validates and writes.
 """
 
@@ -30,6 +32,7 @@ from seqart.config import TrainConfig
 from seqart.data import Batches, eval_batches
 from seqart.errors import SeqartError
 from seqart.model import MDNLSTM, ModelConfig
+from seqart.modelio import load_model
 from seqart.splits import split_clips
 
 
@@ -80,6 +83,8 @@ class Trainer:
             steps = cfg["train"]["steps"]
             cfg = {"model": meta["model"], "train": meta["train"] | {"steps": steps}, "codec": meta["codec"]["options"]}
             self.codec = codec_from_config(meta["codec"])
+        elif cfg["train"].get("init"):
+            init_weights, cfg = self._init_from(data, cfg)
         else:
             self.codec = codec_for_path(data, cfg["codec"])
         self.cfg, self.tc = cfg, TrainConfig(**cfg["train"])
@@ -88,16 +93,30 @@ class Trainer:
         self.device = pick_device(self.tc.device)
         splits = split_clips(self.codec.read(Path(data)))
         self.train_clips, self.valid_clips = splits["train"], splits["valid"]
-        if latest is None:
+        if latest is None and not cfg["train"].get("init"):
             self.codec.fit_norm(self.train_clips)
         model_cfg = ModelConfig(layout=self.codec.layout.to_json(), **{k: v for k, v in cfg["model"].items() if k != "layout"})
         self.model = MDNLSTM(model_cfg).to(self.device)
+        if latest is None and cfg["train"].get("init"):
+            self.model.load_state_dict(init_weights)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tc.lr)
         self.batches = Batches(self.codec, self.train_clips, self.tc.batch_size, self.tc.max_len,
                                self.tc.seed, self.tc.augment, self.rank, self.world)
         self.step, self.best, self.bad_checks = 0, math.inf, 0
         if latest is not None:
             self._resume(latest)
+
+    def _init_from(self, data: Path, cfg: dict) -> tuple[dict, dict]:
+        """Fine-tuning: the model, its codec and normalisation come from `train.init`; Adam starts afresh."""
+        init = cfg["train"]["init"]
+        model, codec, meta = load_model(Path(init))
+        theirs = codec_for_path(data).modality
+        if theirs != codec.modality:
+            raise SeqartError(f"train.init={init}: a {codec.modality} model cannot learn from {data} ({theirs})")
+        self.codec = codec
+        cfg = {"model": {k: v for k, v in meta["model"].items() if k != "layout"}, "train": cfg["train"],
+               "codec": codec.options}
+        return model.state_dict(), cfg
 
     # --- checkpoints ------------------------------------------------------------------
     def _meta(self, metrics: dict) -> dict:

@@ -94,6 +94,7 @@ def test_bad_input_gets_one_line_and_status_2(run, tmp_path):
     truncated = tmp_path / "cut.npz"
     truncated.write_bytes(SHEEP.read_bytes()[:500])
     _one_line_error(seqart("train", truncated, "--out", tmp_path / "r"), "cut.npz")
+    _one_line_error(seqart("train", SHEEP, "--out", tmp_path / "r", "--init", tmp_path / "nomodel"), "nomodel")
     _one_line_error(seqart("sample", run, "--out", tmp_path / "x.doc"), "x.doc")
     _one_line_error(seqart("sample", tmp_path / "norun", "--out", tmp_path / "x.svg"), "norun")
     _one_line_error(seqart("sample", run, "--out", tmp_path / "x.svg", "--temperature", "-1"), "temperature")

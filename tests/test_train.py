@@ -54,6 +54,35 @@ def test_same_seed_same_weights(tmp_path):
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)
 
 
+def test_fine_tuning_starts_from_the_given_model_and_keeps_its_codec(tmp_path):
+    base, tuned = tmp_path / "base", tmp_path / "tuned"
+    train(SHEEP, base, cfg("train.steps=6", "train.valid_every=6", "train.seed=3"), progress=False)
+    # lr 0: Adam cannot move the weights, so the tuned run must hold the initial weights exactly;
+    # the model's shape comes from the initial model, whatever the settings say (hidden 64 here)
+    result = train(SHEEP, tuned, cfg("train.steps=2", "train.valid_every=2", "train.lr=0.0", "train.min_lr=0.0",
+                                     f'train.init="{base}"', "model.hidden=64"), progress=False)
+    wb, wt = weights(base), weights(tuned)
+    assert all(torch.equal(wb[k], wt[k]) for k in wb)
+    (m0, c0, _), (m1, c1, meta) = load_model(base), load_model(tuned)
+    assert m1.cfg.hidden == 32 and meta["step"] == 2 and meta["train"]["init"] == str(base)
+    assert c0.norm.scale.tolist() == c1.norm.scale.tolist()
+    # and it does learn from there: a real learning rate moves the weights
+    moved = tmp_path / "moved"
+    train(SHEEP, moved, cfg("train.steps=2", "train.valid_every=2", f'train.init="{base}"'), progress=False)
+    assert not all(torch.equal(wb[k], weights(moved)[k]) for k in wb)
+    assert result["best_valid_nll"] > 0
+
+
+def test_fine_tuning_on_another_kind_of_data_is_a_clear_error(tmp_path):
+    from seqart.errors import SeqartError
+
+    base = tmp_path / "base"
+    train(SHEEP, base, cfg("train.steps=2", "train.valid_every=2"), progress=False)
+    midi = Path(__file__).resolve().parents[1] / "datasets" / "midi" / "nottingham"
+    with pytest.raises(SeqartError, match="a strokes model cannot learn from .*nottingham .notes."):
+        train(midi, tmp_path / "t", cfg("train.steps=2", f'train.init="{base}"'), progress=False)
+
+
 def test_resume_continues_exactly(tmp_path):
     whole, split = tmp_path / "whole", tmp_path / "split"
     train(SHEEP, whole, cfg("train.steps=10", "train.valid_every=5"), progress=False)
