@@ -154,12 +154,13 @@ class BundleReceiver:
         return rows
 
 
-def match(log: DueLog, received: list[tuple[float, str, str]]) -> tuple[np.ndarray, int, int]:
+def match(log: DueLog, received: list[tuple[float, str, str]]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Arrival minus deadline (s) per message, matched in order by kind (pen/end) and x.
 
-    Returns (errors, lost, unmatched): a lost datagram shifts the rest, so it looks a little ahead.
+    Returns (errors, their deadlines (unix s), lost, unmatched): a lost datagram shifts the rest,
+    so it looks a little ahead.
     """
-    errors, j, unmatched = [], 0, 0
+    errors, dues, j, unmatched = [], [], 0, 0
     for i in range(log.n):
         due, is_end, x = log.due[i], log.end[i] == 1, log.x[i]
         for k in range(j, min(j + 50, len(received))):
@@ -169,11 +170,34 @@ def match(log: DueLog, received: list[tuple[float, str, str]]) -> tuple[np.ndarr
             if not is_end and abs(float(args.split()[0]) - float(x)) > 2e-3:
                 continue
             errors.append(stamp - due)
+            dues.append(due)
             j = k + 1
             break
         else:
             unmatched += 1
-    return np.asarray(errors, np.float64), log.n - len(errors), unmatched
+    return np.asarray(errors, np.float64), np.asarray(dues, np.float64), log.n - len(errors), unmatched
+
+
+def late_episodes(due_unix: np.ndarray, err_s: np.ndarray, over_ms: float = 5.0, gap_s: float = 0.5) -> list[dict]:
+    """Events later than over_ms, grouped into episodes (deadlines less than gap_s apart).
+
+    Each: when it began (unix s, to set beside benchmarks/vm_stalls.py's stall list), how many
+    events it made late and the worst lateness (ms). A VM stall shows as one episode.
+    """
+    late = np.flatnonzero(err_s * 1e3 > over_ms)
+    out: list[dict] = []
+    for i in late:
+        if out and due_unix[i] - out[-1]["_last"] < gap_s:
+            ep = out[-1]
+            ep["events"] += 1
+            ep["worst_ms"] = max(ep["worst_ms"], round(float(err_s[i]) * 1e3, 2))
+            ep["_last"] = due_unix[i]
+        else:
+            out.append({"at_unix": round(float(due_unix[i]), 3), "events": 1,
+                        "worst_ms": round(float(err_s[i]) * 1e3, 2), "_last": due_unix[i]})
+    for ep in out:
+        del ep["_last"]
+    return out
 
 
 def error_figures(err_s: np.ndarray) -> dict:

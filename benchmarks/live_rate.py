@@ -28,7 +28,8 @@ from pathlib import Path
 from _common import emit, header, loadavg, peak_rss_mib
 import numpy as np
 
-from live_common import BundleReceiver, DueLog, Oscdump, busy_core, error_figures, free_udp_port, match, strokes_voice
+from live_common import (BundleReceiver, DueLog, Oscdump, busy_core, error_figures, free_udp_port, late_episodes, match,
+                         strokes_voice)
 from seqart.live.clock import InternalClock
 from seqart.live.engine import Engine
 from seqart.live.events import renderer_for
@@ -115,15 +116,18 @@ def main(argv=None) -> dict:
         "loadavg_end": loadavg(),
     })
     if a.mode == "message":
-        err, lost, mismatched = match(sent, received)
-        result.update({"lost": lost, "unmatched": mismatched, "arrival_error": error_figures(err)})
+        err, due, lost, mismatched = match(sent, received)
+        result.update({"lost": lost, "unmatched": mismatched, "arrival_error": error_figures(err),
+                       "late_episodes": late_episodes(due, err)})
     else:
         arr = np.array([r[0] for r in received])
         tags = np.array([r[1] for r in received])
         n = min(len(arr), sent.n)
         # error against the planned send time (deadline - ahead), and each bundle's margin before its timetag
+        planned = tags[:n] - a.ahead_ms / 1e3
         result.update({"lost": sent.n - len(received),
-                       "arrival_error": error_figures(arr[:n] - (tags[:n] - a.ahead_ms / 1e3)),
+                       "arrival_error": error_figures(arr[:n] - planned),
+                       "late_episodes": late_episodes(planned, arr[:n] - planned),
                        "timetag_is_deadline": bool(np.allclose(tags[:n] - a.ahead_ms / 1e3, sent.due[:n], atol=2e-6)),
                        "arrived_after_timetag": int((arr > tags).sum()),
                        "margin_before_timetag_ms": {"min": round(float((tags - arr).min()) * 1e3, 3),

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from _common import emit, header, loadavg
-from live_common import DueLog, Oscdump, error_figures, free_udp_port, rss_mib, strokes_voice
+from live_common import DueLog, Oscdump, error_figures, free_udp_port, late_episodes, rss_mib, strokes_voice
 from seqart.live.clock import InternalClock
 from seqart.live.engine import Engine
 from seqart.live.events import renderer_for
@@ -110,6 +110,7 @@ def main(argv=None) -> dict:
                      "arrival_drift": round(float(np.median(last) - np.median(first)) * 1e3, 4),
                      "window_s": round(window, 1)},
         "arrival_error": error_figures(err),
+        "late_episodes": late_episodes(log.due[:n], err),
         "engine": eng.stats(), "loadavg_end": loadavg(),
     })
     emit("live_soak", result, a.out)

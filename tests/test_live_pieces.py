@@ -95,6 +95,8 @@ def test_live_benchmarks_run_quick(tmp_path, script):
     assert r.returncode == 0, r.stderr[-2000:]
     d = json.loads(out.read_text())
     assert d["events_sent"] > 0 and d["arrival_error"]["n"] > 0 and "command" in d
+    # every event more than 5 ms late belongs to exactly one late episode
+    assert sum(e["events"] for e in d["late_episodes"]) == d["arrival_error"]["late_over_5ms"]
 
 
 def test_control_switches_piece_with_its_tempo_and_temperature(tmp_path, tiny_strokes):
