@@ -105,8 +105,11 @@ def test_model_switch_mid_piece_keeps_time_and_note_offs(tiny_notes, tiny_stroke
 
 
 def test_a_crash_in_the_generator_is_reported_in_one_line_and_ends_notes(tiny_notes):
-    def boom(engine):
+    def explode():
         raise RuntimeError("model exploded")
+
+    def boom(engine):  # from the next step on, the model itself fails (not a control command)
+        engine.sampler.step = explode
 
     sampler, renderer = voice(tiny_notes)
     echo, lines = EchoSink(), []

@@ -155,7 +155,7 @@ def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
     assert balanced_bytes(ev[first_on:]), ev[-8:]
 
 
-@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGINT twice"])
 def test_ctrl_c_and_sigterm_end_every_sounding_note(tmp_path, tiny_notes, sig):
     import signal
 
@@ -169,12 +169,16 @@ def test_ctrl_c_and_sigterm_end_every_sounding_note(tmp_path, tiny_notes, sig):
         end = time.time() + 15
         while sum(1 for e in server.events if e[0] & 0xF0 == 0x90 and e[2] > 0) < 3 and time.time() < end:
             time.sleep(0.05)
-        perf.p.send_signal(getattr(signal, sig))
+        perf.p.send_signal(getattr(signal, sig.split()[0]))
+        if sig.endswith("twice"):  # performers press Ctrl-C again, maybe while it is cleaning up
+            time.sleep(0.005)
+            perf.p.send_signal(signal.SIGINT)
         perf.p.wait(10)
         time.sleep(0.3)
     finally:
         server.vanish()
-    assert perf.p.returncode == 0, perf.text()
+    # a second Ctrl-C that lands after the clean-up has finished may still end the process by SIGINT
+    assert perf.p.returncode == 0 or (sig.endswith("twice") and perf.p.returncode == -2), perf.text()
     assert perf.wait_for("stopping: all notes off", 1) and perf.wait_for("^done:", 1)
     ons = [e for e in server.events if e[0] & 0xF0 == 0x90 and e[2] > 0]
     assert len(ons) > 2

@@ -1,8 +1,10 @@
 """The live engine: a generator thread pulls frames from the Sampler ahead of time.
 
 Threads (the sending one never waits on the model):
-* generator: steps the shared `Sampler` until the queue holds `lookahead`
-  seconds of events, applies control commands between steps;
+* generator: steps the shared `Sampler` until events reach `lookahead`
+  seconds beyond the send lead (`lead`: the earliest an event can still be
+  sent on time, the largest OSC `ahead` plus 20 ms), applies control
+  commands between steps (a failing one is reported and the model reset);
 * sender (`Scheduler`): sends each event at its deadline;
 * supervisor (`run`): once a second checks the sinks (reconnects, reports in
   one line) and calls `status` with the one-line state.
@@ -10,8 +12,10 @@ Threads (the sending one never waits on the model):
 Time: a frame advances time by `codec.frame_seconds(frame)` model seconds,
 which become beats at the piece's reference tempo `ref_bpm`; the clock maps
 beats to wall time at its current tempo. If the generator ever falls behind
-the clock (or the clock jumps, e.g. an external MIDI start), it re-places the
-next event `lead` seconds from now and counts a resync.
+the clock (a stall, a big tempo rise), it places the next event `lead`
+seconds from now and counts a resync, keeping what is queued; if the clock
+jumps back (an external MIDI start or song position), it also drops what is
+queued, which would otherwise wait for the old timeline.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Engine:
         self.frames = self.resyncs = self.sequences = 0
         self.error: BaseException | None = None
         self._zero_run = 0
+        self._last_beat: float | None = None  # the clock's beat when last looked at (jump detection)
         self._stop = threading.Event()
         self._gen: threading.Thread | None = None
         self._t_start = 0.0
@@ -79,14 +84,26 @@ class Engine:
             self.status(f"real-time scheduling not granted ({self.sched.rt_failed}); timing may suffer under load")
 
     def stop(self) -> None:
-        """Stop the threads and end every sounding note (also after an error)."""
+        """End every sounding note, then stop the threads (also after an error).
+
+        Notes end first, before any waiting: joining the threads can take a
+        moment, and a second Ctrl-C then must not leave notes hanging. A second
+        panic after the joins ends anything the sender started meanwhile.
+        """
         self._stop.set()
+        self.sched.request_stop()
+        failed = self.sched.panic()
         if self._gen is not None:
             self._gen.join(2.0)
         self.sched.stop()
-        self.sched.panic()
+        failed = self.sched.panic() or failed
+        for line in failed:
+            self.status(line)
         for s in self.sched.sinks:
-            s.close()
+            try:
+                s.close()
+            except Exception as e:  # noqa: BLE001 - closing one output must not skip the others
+                self.status(f"{s.name}: close failed ({type(e).__name__}: {e})")
         sys.setswitchinterval(getattr(self, "_switch", 0.005))
         if self._gc_timer in gc.callbacks:
             gc.callbacks.remove(self._gc_timer)
@@ -176,20 +193,34 @@ class Engine:
         return self.clock.tempo / 60.0
 
     def _want_frame(self) -> bool:
+        """Whether to generate now: frames are wanted until `lookahead` seconds beyond the send lead."""
         if not self.playing or (self.respond and self.answer_until is None):
             return False
         now_beat = self.clock.beat_at(time.time())
-        earliest = now_beat + self.lead * self._bps()
-        if self.cursor < earliest - 1e-9 or self.cursor > earliest + self.lookahead * self._bps() + 2 * self.clock.beats_per_bar:
-            if self.frames:  # fell behind, or the clock jumped (MIDI start, Link): start again from now
-                self.resyncs += 1
-                self.sched.queue.clear()
+        bps = self._bps()
+        earliest = now_beat + self.lead * bps
+        if self._last_beat is not None and now_beat < self._last_beat - self.lead * bps:
+            # The clock jumped back (MIDI start, song position, Link): what is queued lies far ahead.
+            self.resyncs += 1
+            self.sched.flush()
             self.cursor = earliest
-        return self.cursor < now_beat + self.lookahead * self._bps()
+        elif self.cursor < earliest - 1e-9:
+            # Fell behind (a stall, or a big tempo rise): place new frames from now on. What is
+            # queued stays: it is still on time, or the sender skips it as stale.
+            self.resyncs += bool(self.frames)
+            self.cursor = earliest
+        self._last_beat = now_beat
+        return self.cursor < earliest + self.lookahead * bps
 
     def _generate_one(self) -> None:
         ref_bps = self.ref_bpm / 60.0  # beats per model second
-        frame = self.sampler.step()
+        try:
+            frame = self.sampler.step()
+        except ValueError as e:  # e.g. NaN probabilities from a poisoned state: start afresh, keep playing
+            self.status(f"generation failed ({e}); model state reset")
+            self.sampler.reset()
+            self.renderer.reset()
+            return
         self.frames += 1
         if frame is None:
             self.sched.queue.extend(self.renderer.end(self.cursor))
@@ -211,11 +242,13 @@ class Engine:
         if self.answer_until is not None and self.cursor >= self.answer_until:
             self.answer_until = None
 
-    def _restart_here(self) -> None:
-        """Drop what is queued and place the next event `lead` from now."""
+    def _restart_here(self, renderer: bool = True) -> None:
+        """Drop what is queued and place the next event `lead` from now (renderer: forget its state too)."""
         self.sched.flush()
         self.cursor = self.clock.beat_at(time.time()) + self.lead * self._bps()
-        self.renderer.reset()
+        self._last_beat = None
+        if renderer:
+            self.renderer.reset()
 
     def _apply_commands(self) -> None:
         while True:
@@ -223,7 +256,12 @@ class Engine:
                 name, args = self.commands.get_nowait()
             except queue.Empty:
                 return
-            getattr(self, f"_cmd_{name}")(*args)
+            try:
+                getattr(self, f"_cmd_{name}")(*args)
+            except Exception as e:  # noqa: BLE001 - a bad command is reported, the performance goes on
+                self.status(f"control {name}: failed ({type(e).__name__}: {str(e)[:200]}); model state reset")
+                self.sampler.reset()
+                self._restart_here()
 
     # --- commands (run on the generator thread) -------------------------------------------------
     def _cmd_temperature(self, t: float) -> None:
@@ -239,9 +277,13 @@ class Engine:
         self.sched.panic()
 
     def _cmd_start(self) -> None:
+        """Play on from where it stopped; after the model ended a sequence, begin a new one."""
         self.playing = True
         self.clock.resume()
-        self._restart_here()
+        fresh = bool(self.sampler.done)
+        if fresh:
+            self.sampler.reset()
+        self._restart_here(renderer=fresh)
 
     def _cmd_reset(self) -> None:
         self.sampler.reset()
@@ -264,12 +306,18 @@ class Engine:
         self.sched.flush()
         self.sched.panic()
 
-    def _cmd_swap(self, sampler, renderer, name: str = "", keep_temperature: bool = True) -> None:
-        """A new model (or piece): keep time, end nothing that sounds, continue from now."""
+    def _cmd_swap(self, sampler, renderer, name: str = "", keep_temperature: bool = True,
+                  ref_bpm: float | None = None) -> None:
+        """A new model (or piece): keep time, end nothing that sounds, continue from now.
+
+        ref_bpm: the new model's reference tempo (its seconds play as written at that tempo).
+        """
         if keep_temperature:
             sampler.set_temperature(self.sampler.temperature)
         self.sampler, self.renderer = sampler, renderer
         self.name = name or self.name
+        if ref_bpm:
+            self.ref_bpm = float(ref_bpm)
         self._restart_here()
 
     def _cmd_call(self, fn) -> None:

@@ -9,6 +9,11 @@ time, so the default is 25 ms. Message mode sends plain messages at the
 deadline, for receivers that ignore timetags (Pd flattens bundles,
 TouchDesigner and Max read plain messages best).
 
+On stop, Ctrl-C, an error or `/seqart/panic`, each OSC output sends a plain
+`<prefix>/panic` message (no arguments) at once: notes and bundles already
+sent cannot be recalled, so a receiver that sustains sound should silence
+itself on it.
+
 UDP: the socket is connected, so a receiver that is absent shows up as
 "connection refused" on a later send; the sink reports that once and again when
 the receiver is back. TCP: OSC 1.0 framing (a big-endian int32 length before
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 import time
 
 from pythonosc.osc_bundle_builder import OscBundleBuilder
@@ -57,13 +63,23 @@ def encode(address: str, args: tuple, when: float | None) -> bytes:
     return bundle.build().dgram
 
 
+def check_timing(mode: str, ahead_ms: float, latency_ms: float) -> None:
+    if mode not in ("bundle", "message"):
+        raise SeqartError(f"osc.mode must be bundle or message, not {mode!r}")
+    if not 0.0 <= float(ahead_ms) <= 2000.0:
+        raise SeqartError(f"osc.ahead_ms must be in [0, 2000] ms, not {ahead_ms}")
+    if not 0.0 <= float(latency_ms) <= 5000.0:
+        raise SeqartError(f"osc.latency_ms must be in [0, 5000] ms, not {latency_ms}")
+
+
 class OscUdpSink(Sink):
     name = "osc"
 
-    def __init__(self, target: str, mode: str = "bundle", ahead_ms: float = 25.0, latency_ms: float = 0.0):
+    def __init__(self, target: str, mode: str = "bundle", ahead_ms: float = 25.0, latency_ms: float = 0.0,
+                 prefix: str = "/seqart"):
         super().__init__(latency_ms)
-        if mode not in ("bundle", "message"):
-            raise SeqartError(f"OSC mode must be bundle or message, not {mode!r}")
+        check_timing(mode, ahead_ms, latency_ms)
+        self.panic_packet = encode(prefix + "/panic", (), None)
         self.host, self.port = parse_target(target)
         self.mode = mode
         self.ahead = float(ahead_ms) / 1000.0 if mode == "bundle" else 0.0
@@ -76,7 +92,7 @@ class OscUdpSink(Sink):
         self.sock.connect(info[4])
         self.sock.setblocking(False)
         self.absent_since: float | None = None  # when sends started being refused
-        self._refused = 0
+        self._refused = self._ok = 0  # refused / delivered sends since the last check
         self._reported_absent = False
 
     def prepare(self, event, when):
@@ -87,6 +103,7 @@ class OscUdpSink(Sink):
         try:
             self.sock.send(data)
             self.sent += 1
+            self._ok += 1
         except ConnectionRefusedError:  # ICMP "port unreachable" from an earlier packet
             self._refused += 1
             self.dropped += 1
@@ -100,11 +117,18 @@ class OscUdpSink(Sink):
         if self.absent_since is not None and not self._reported_absent:
             self._reported_absent = True
             return f"{self.name}: no receiver listening (connection refused); still sending on time"
-        if self._reported_absent and self._refused == 0:
+        if self._reported_absent and self._refused == 0 and self._ok:  # sends got through again
             self._reported_absent, self.absent_since = False, None
+            self._ok = 0
             return f"{self.name}: receiver is back"
-        self._refused = 0
+        self._refused = self._ok = 0
         return None
+
+    def panic(self):
+        try:
+            self.sock.send(self.panic_packet)
+        except OSError:
+            pass  # no receiver: nothing sounds there
 
     def close(self):
         self.sock.close()
@@ -114,10 +138,11 @@ class OscTcpSink(Sink):
     name = "osc tcp"
 
     def __init__(self, target: str, mode: str = "bundle", ahead_ms: float = 25.0, latency_ms: float = 0.0,
-                 framing: str = "length"):
+                 framing: str = "length", prefix: str = "/seqart"):
         super().__init__(latency_ms)
+        check_timing(mode, ahead_ms, latency_ms)
         if framing not in ("length", "slip"):
-            raise SeqartError(f"OSC TCP framing must be length or slip, not {framing!r}")
+            raise SeqartError(f"osc.framing must be length or slip, not {framing!r}")
         self.host, self.port = parse_target(target)
         self.mode, self.framing = mode, framing
         self.ahead = float(ahead_ms) / 1000.0 if mode == "bundle" else 0.0
@@ -125,6 +150,8 @@ class OscTcpSink(Sink):
         self.sock: socket.socket | None = None
         self._pending = b""  # bytes of a packet the kernel did not take yet
         self._lost_reason: str | None = None
+        self.panic_packet = self._frame(encode(prefix + "/panic", (), None))
+        self._lock = threading.Lock()
         self._connect()
 
     def _connect(self) -> bool:
@@ -135,7 +162,8 @@ class OscTcpSink(Sink):
             return False
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         s.setblocking(False)
-        self.sock, self._pending = s, b""
+        with self._lock:  # connected off the sending thread (check), swapped in between sends
+            self.sock, self._pending = s, b""
         return True
 
     def _frame(self, data: bytes) -> bytes:
@@ -148,10 +176,13 @@ class OscTcpSink(Sink):
         return self._frame(encode(event.address, event.args, when if self.mode == "bundle" else None))
 
     def send(self, event, when, prepared=None):
+        with self._lock:  # panic() may write from another thread; TCP packets must not interleave
+            return self._send(prepared or self.prepare(event, when))
+
+    def _send(self, data: bytes) -> None:
         if self.sock is None:
             self.dropped += 1
             return None
-        data = prepared or self.prepare(event, when)
         try:
             if self._pending:
                 self._pending = self._pending[self.sock.send(self._pending):]
@@ -182,6 +213,16 @@ class OscTcpSink(Sink):
         else:
             self._told = False
         return None
+
+    def panic(self):
+        with self._lock:
+            if self.sock is None or self._pending:  # never splice into a half-sent packet
+                return
+            try:
+                n = self.sock.send(self.panic_packet)
+                self._pending = self.panic_packet[n:]
+            except OSError:
+                pass
 
     def close(self):
         if self.sock is not None:

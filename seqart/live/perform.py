@@ -55,9 +55,10 @@ def make_sinks(cfg: dict) -> list:
     o, m, sinks = cfg["osc"], cfg["midi"], []
     if o["target"]:
         if o["protocol"] == "udp":
-            sinks.append(OscUdpSink(o["target"], o["mode"], o["ahead_ms"], o["latency_ms"]))
+            sinks.append(OscUdpSink(o["target"], o["mode"], o["ahead_ms"], o["latency_ms"], cfg["render"]["prefix"]))
         elif o["protocol"] == "tcp":
-            sinks.append(OscTcpSink(o["target"], o["mode"], o["ahead_ms"], o["latency_ms"], o["framing"]))
+            sinks.append(OscTcpSink(o["target"], o["mode"], o["ahead_ms"], o["latency_ms"], o["framing"],
+                                    cfg["render"]["prefix"]))
         else:
             raise SeqartError(f"osc.protocol must be udp or tcp, not {o['protocol']!r}")
     if m["port"]:
@@ -81,11 +82,17 @@ def build(cfg: dict, status: Callable[[str], None]):
     closers = []
     if cfg["control"]["osc_port"]:
         def loader(kind: str, text: str):
+            """Runs on the control thread; the tempo and reference tempo change only once the load worked."""
             if kind == "model":
-                return load_voice(cfg, text)
+                sampler, renderer, name = load_voice(cfg, text)
+                bpm = ref_bpm(cfg, sampler.codec)
+                engine.command("call", lambda e: setattr(e, "ref_bpm", bpm))
+                return sampler, renderer, name
             new = load_piece(resolve_path(cfg, text))
-            engine.command("tempo", new["clock"]["tempo"])
             sampler, renderer, name = load_voice(new)
+            bpm, tempo = ref_bpm(new, sampler.codec), new["clock"]["tempo"]
+            engine.command("tempo", tempo)
+            engine.command("call", lambda e: setattr(e, "ref_bpm", bpm))
             return sampler, renderer, new["piece"]["title"] or name, False  # its temperature too
 
         closers.append(ControlServer(engine, cfg["control"]["osc_port"], cfg["control"]["host"], status, loader,
@@ -116,33 +123,54 @@ def perform(piece: Path, duration: float | None = None, osc: str | None = None, 
     outs = ", ".join(s.name for s in engine.sched.sinks)
     ctl = next((f" | control osc {c.host}:{c.port}" for c in closers if isinstance(c, ControlServer)), "")
     status(f"performing {engine.name} -> {outs}{ctl} (Ctrl-C stops)")
-    old = _term_to_interrupt()
-    engine.start()
+    old = _signals_to_interrupt()
     try:
+        engine.start()
         engine.run(duration or cfg["piece"]["duration"] or None)
     except KeyboardInterrupt:
         status("stopping: all notes off")
     finally:
+        # Notes end first; a second Ctrl-C or SIGTERM while cleaning up must not cut that short.
+        _ignore_signals()
+        engine.stop()
         for c in closers:
             c.close()
-        engine.stop()
-        if old is not None:
-            signal.signal(signal.SIGTERM, old)
+        _restore_signals(old)
     st = engine.stats()
     status(f"done: {st['frames']} frames, {st['sent']} messages sent, {st['late']} late "
            f"(max {st['max_late_ms']:.2f} ms), {st['dropped']} dropped, {st['resyncs']} resyncs")
     return st
 
 
-def _term_to_interrupt():
-    """SIGTERM ends a performance like Ctrl-C does (so notes are ended); main thread only."""
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill, the terminal closing
+
+
+def _signals_to_interrupt() -> dict | None:
+    """SIGTERM and SIGHUP end a performance like Ctrl-C does (so notes are ended); main thread only."""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def handler(signum, frame):
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, handler)
+    old = {}
+    for name in STOP_SIGNALS[1:]:
+        if hasattr(signal, name):
+            old[name] = signal.signal(getattr(signal, name), handler)
+    old["SIGINT"] = signal.getsignal(signal.SIGINT)
+    return old
+
+
+def _ignore_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for name in STOP_SIGNALS:
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
+def _restore_signals(old: dict | None) -> None:
+    for name, handler in (old or {}).items():
+        signal.signal(getattr(signal, name), handler if handler is not None else signal.SIG_DFL)
 
 
 def list_outputs() -> list[str]:

@@ -8,8 +8,13 @@ and schedules each MIDI note's note-off from the note's duration.
 
 Waiting: sleep until 0.5 ms before the next send time (in slices of at most
 2 ms, so new events are seen), then spin. With Python threads, the process
-should also lower the GIL switch interval (the engine sets 0.5 ms) so that
+should also lower the GIL switch interval (the engine sets 0.1 ms) so that
 the generator thread hands the interpreter back quickly.
+
+Threads: the generator appends to `queue`; `flush`/`panic` (generator,
+control or supervisor thread) clear it while this loop takes from it. Taking
+and clearing happen under one lock, and a flush bumps `epoch`, so an event
+taken just before a flush is dropped rather than sent after it.
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ class Scheduler:
         self.queue: deque[Event] = deque()  # filled by the generator, beat order
         self._heap: list[tuple] = []  # (send_at, seq, kind, sink, payload, when)
         self._seq = itertools.count()
-        self._lock = threading.Lock()  # heap: sending thread vs panic() from another thread
+        self._lock = threading.Lock()  # heap and queue-taking: sending thread vs flush/panic from others
+        self.epoch = 0  # bumped by every flush and panic
         self.ahead = max([s.ahead for s in self.sinks] + [0.0])
         self.sent = self.late = self.skipped = 0
         self.max_late = 0.0  # seconds, worst send time minus due time
@@ -77,6 +83,10 @@ class Scheduler:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="seqart-send", daemon=True)
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the sending loop to end after the send in hand (returns at once)."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -106,19 +116,26 @@ class Scheduler:
     def _admit(self, now: float) -> None:
         """Move queued events whose first send time is near into the heap."""
         q = self.queue
-        while q:
-            ev = q[0]
-            deadline = self.clock.time_of(ev.beat)
-            if deadline is None or deadline - self.ahead - 0.005 > now:
-                return
-            q.popleft()
+        while True:
+            with self._lock:  # a flush from another thread cannot empty the queue between peek and pop
+                if not q:
+                    return
+                ev, epoch = q[0], self.epoch
+                deadline = self.clock.time_of(ev.beat)
+                if deadline is None or deadline - self.ahead - 0.005 > now:
+                    return
+                q.popleft()
             if ev.note is not None:  # OSC carries the duration in seconds at the current tempo
                 off = self.clock.time_of(ev.beat + ev.note[2])
                 ev.args = ev.args[:2] + (max(off - deadline, 0.0),) + ev.args[3:] if off else ev.args
+            items = []
             for sink in self.sinks:
                 when = deadline + sink.latency
-                item = (when - sink.ahead, next(self._seq), "ev", sink, (ev, sink.prepare(ev, when)), when)
-                with self._lock:
+                items.append((when - sink.ahead, next(self._seq), "ev", sink, (ev, sink.prepare(ev, when)), when))
+            with self._lock:
+                if self.epoch != epoch:  # flushed while this event was being prepared: it must not play
+                    continue
+                for item in items:
                     heapq.heappush(self._heap, item)
 
     def _dispatch(self, item: tuple, now: float) -> None:
@@ -147,18 +164,28 @@ class Scheduler:
     # --- control ------------------------------------------------------------------------------
     def flush(self) -> None:
         """Forget queued events that have not been sent (note-offs of sent notes stay)."""
-        self.queue.clear()
         with self._lock:
+            self.queue.clear()
+            self.epoch += 1
             self._heap = [h for h in self._heap if h[2] == "off"]
             heapq.heapify(self._heap)
 
-    def panic(self) -> None:
-        """End every sounding note now and drop everything pending."""
+    def panic(self) -> list[str]:
+        """End every sounding note now and drop everything pending; returns one line per sink that failed.
+
+        A failing sink does not spare the others their note-offs.
+        """
         with self._lock:
+            self.queue.clear()
+            self.epoch += 1
             self._heap.clear()
-        self.queue.clear()
+        failed = []
         for sink in self.sinks:
-            sink.panic()
+            try:
+                sink.panic()
+            except Exception as e:  # noqa: BLE001 - the other sinks must still end their notes
+                failed.append(f"{sink.name}: all-notes-off failed ({type(e).__name__}: {e})")
+        return failed
 
     def pending(self) -> int:
         return len(self.queue) + len(self._heap)
