@@ -84,7 +84,9 @@ def test_midi_clock_start_stop_continue_and_song_position():
     c.feed("stop", last + 0.01)
     assert c.time_of(3.0) is None and c.beat_at(last + 5) == pytest.approx(2.0)
     c.feed("continue", last + 1.0)
-    last = feed_ticks(c, 120.0, PPQN + 1, last + 1.0)
+    # the first tick after continue follows the last one before stop (tick 49, not 48 again),
+    # so a beat's 24 ticks later the clock stands at beat 3
+    last = feed_ticks(c, 120.0, PPQN, last + 1.0)
     assert c.beat_at(last) == pytest.approx(3.0, abs=1e-6)
     c.feed("songpos", last, pos=16)  # 16 sixteenths = bar 2
     assert c.ticks == 96

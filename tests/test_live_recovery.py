@@ -164,3 +164,15 @@ def test_udp_receiver_is_only_back_when_sends_get_through():
             got.append(rx.recv(100))
         assert b"/seqart/pen" in got[0]
     sink.close()
+
+
+def test_a_tempo_request_while_following_midi_clock_is_answered_not_silently_dropped(tiny_strokes):
+    from seqart.live.clock import MidiClock
+
+    sampler, renderer = voice(tiny_strokes)
+    lines = []
+    eng = Engine(sampler, renderer, MidiClock(100.0), [EchoSink()], lines.append)
+    eng.command("tempo", 140.0)
+    eng._apply_commands()  # what the generator thread does between steps
+    assert eng.clock.tempo == 100.0
+    assert lines == ["tempo 140: ignored, the tempo follows the MIDI clock"]

@@ -36,7 +36,9 @@ class InternalClock:
     def __init__(self, bpm: float = 120.0, beats_per_bar: int = 4, now=time.time):
         self.now = now
         self.beats_per_bar = int(beats_per_bar)
-        self._lock = threading.Lock()
+        # Re-entrant: stop() and set_tempo() read the beat under it. Readers take it too, so a
+        # deadline is never computed from one anchor's t0 and another's b0.
+        self._lock = threading.RLock()
         self._bpm = check_bpm(bpm)
         self._t0, self._b0, self.running = self.now(), 0.0, False
 
@@ -45,13 +47,14 @@ class InternalClock:
         return self._bpm
 
     def beat_at(self, t: float) -> float:
-        if not self.running:
-            return self._b0
-        return self._b0 + (t - self._t0) * self._bpm / 60.0
+        with self._lock:
+            if not self.running:
+                return self._b0
+            return self._b0 + (t - self._t0) * self._bpm / 60.0
 
     def time_of(self, beat: float) -> float | None:
-        t0, b0, bpm, running = self._t0, self._b0, self._bpm, self.running
-        return t0 + (beat - b0) * 60.0 / bpm if running else None
+        with self._lock:
+            return self._t0 + (beat - self._b0) * 60.0 / self._bpm if self.running else None
 
     def start(self, beat: float = 0.0, at: float | None = None) -> None:
         """Run from `beat` at wall time `at` (default now)."""
@@ -95,9 +98,12 @@ def check_bpm(bpm) -> float:
 class MidiClock(InternalClock):
     """Follows MIDI realtime messages fed to `feed(message_type, t)` (mido type names)."""
 
+    follows = "MIDI clock"  # tempo and transport come from outside: /tempo, /start and /stop do not apply
+
     def __init__(self, bpm: float = 120.0, beats_per_bar: int = 4, window: int = 48, now=time.time):
         super().__init__(bpm, beats_per_bar, now)
         self.ticks = 0  # ticks since start (or since the song position)
+        self._advance = False  # after a stop, the first tick on continue is the next tick, not the last
         self._times: deque[tuple[int, float]] = deque(maxlen=window)  # (tick index, arrival time)
         self._armed = False  # after start/continue, the next tick is the downbeat
 
@@ -105,7 +111,7 @@ class MidiClock(InternalClock):
         t = self.now() if t is None else t
         with self._lock:
             if kind == "start":
-                self.ticks, self._armed, self.running = 0, True, False
+                self.ticks, self._armed, self.running, self._advance = 0, True, False, False
                 self._times.clear()
             elif kind == "continue":
                 self._armed, self.running = True, False
@@ -113,8 +119,9 @@ class MidiClock(InternalClock):
             elif kind == "stop":
                 self.running = False
                 self._b0 = self.ticks / PPQN
-            elif kind == "songpos" and pos is not None:  # pos in 16th notes = 6 ticks
-                self.ticks = 6 * int(pos)
+                self._advance = True
+            elif kind == "songpos" and pos is not None:  # pos in 16th notes = 6 ticks: where the next tick is
+                self.ticks, self._advance = 6 * int(pos), False
                 self._times.clear()
                 self._b0 = self.ticks / PPQN
             elif kind == "clock":
@@ -122,7 +129,9 @@ class MidiClock(InternalClock):
 
     def _tick(self, t: float) -> None:
         if self._armed:  # the first tick after start/continue is where the beat count begins
-            self._armed, self.running = False, True
+            if self._advance:  # continuing after a stop: this tick follows the last one played
+                self.ticks += 1
+            self._armed, self.running, self._advance = False, True, False
             self._times.append((self.ticks, t))
             self._t0, self._b0 = t, self.ticks / PPQN
             return

@@ -268,6 +268,9 @@ class Engine:
         self.sampler.set_temperature(t)
 
     def _cmd_tempo(self, bpm: float) -> None:
+        if getattr(self.clock, "follows", None):
+            self.status(f"tempo {bpm:g}: ignored, the tempo follows the {self.clock.follows}")
+            return
         self.clock.set_tempo(bpm)
 
     def _cmd_stop(self) -> None:
