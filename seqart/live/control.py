@@ -15,10 +15,27 @@ that are not OSC at all are dropped the same way. Reports are limited to
     /seqart/prime/drawing f...     strokes as (x y lifted) groups, absolute coordinates
     /seqart/model        s         a run folder, model folder or shipped model name
     /seqart/piece        s         a piece .toml: its model, tempo and temperature
+
+Numbers must be finite as float32 (what clips hold) and within +-`MAX_VALUE`.
+A prime feeds the model at most its last `MAX_PRIME_FRAMES` frames (each
+frame costs the generator thread a model step, ~0.1 ms for a small model and
+more for a large one, while nothing new is generated); a longer one is cut
+and the status line says so. A prime is built for the model that will be
+playing when the engine applies it: after a `/seqart/model` or
+`/seqart/piece` in the same bundle, for the new one.
+
+Nothing a packet holds may end this server: any error while parsing or
+applying one is a dropped message. python-osc's own warnings about malformed
+bundles (logged on the root logger) are taken off the log and reported here,
+within the same limit. This thread runs at normal priority even when the
+engine's threads are real-time: model loads take seconds of CPU, which must
+not starve the rest of the machine.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import threading
 import time
@@ -30,9 +47,10 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.live.phrase import drawing_to_clip, phrase_to_clip
-from seqart.live.scheduler import realtime
 
 MAX_REPORTS = 5  # status lines about bad messages per second
+MAX_VALUE = 1e6  # largest magnitude of a number in a prime
+MAX_PRIME_FRAMES = 2000  # frames a prime feeds the model at most (the last ones)
 
 Number = (int, float)
 
@@ -45,7 +63,38 @@ def _numbers(args, what: str, group: int = 1) -> np.ndarray:
     x = np.asarray(args, np.float64)
     if not np.isfinite(x).all():
         raise ValueError(f"{what} holds NaN or infinity")
+    if np.abs(x).max() > MAX_VALUE:  # this also keeps it finite as float32, what clips hold (1e300 -> inf)
+        raise ValueError(f"{what} holds a number beyond +-{MAX_VALUE:g}")
     return x
+
+
+class _PythonOscWarnings(logging.Filter):
+    """Drops python-osc's root-logger warnings; counts them for the control thread that caused them."""
+
+    local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if f"{os.sep}pythonosc{os.sep}" not in record.pathname:
+            return True
+        self.local.count = getattr(self.local, "count", 0) + 1
+        self.local.last = record.getMessage()
+        return False
+
+    def take(self) -> tuple[int, str]:
+        """(warnings on this thread since the last take, the last one's text)."""
+        n, last = getattr(self.local, "count", 0), getattr(self.local, "last", "")
+        self.local.count = 0
+        return n, last
+
+
+def _osc_warnings() -> _PythonOscWarnings:
+    root = logging.getLogger()
+    for f in root.filters:
+        if isinstance(f, _PythonOscWarnings):
+            return f
+    f = _PythonOscWarnings()
+    root.addFilter(f)
+    return f
 
 
 def _one_number(args, lo: float, hi: float, what: str) -> float:
@@ -88,6 +137,8 @@ class ControlServer:
         self.host, self.port = host, self.sock.getsockname()[1]
         self.accepted = self.rejected = 0
         self._reports, self._report_second, self._suppressed = 0, 0, 0
+        self._next_sampler = None  # the sampler of a swap queued but maybe not yet applied
+        self._warnings = _osc_warnings()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="seqart-control", daemon=True)
         self._thread.start()
@@ -98,8 +149,7 @@ class ControlServer:
         self.sock.close()
 
     def _run(self) -> None:
-        if getattr(self.engine, "rt_priority", 0):
-            realtime(1)  # it takes the interpreter lock: never let the OS park it while it holds it
+        _normal_priority()
         while not self._stop.is_set():
             try:
                 data, addr = self.sock.recvfrom(65536)
@@ -108,12 +158,26 @@ class ControlServer:
             except OSError:
                 return
             try:
-                msgs = [m.message for m in OscPacket(data).messages]
-            except (ParseError, ValueError, IndexError, TypeError, UnicodeDecodeError) as e:
-                self._reject(f"a packet of {len(data)} bytes from {addr[0]}", f"not OSC ({e})")
-                continue
-            for m in msgs:
-                self.handle(m.address, list(m.params))
+                self._packet(data, addr)
+            except Exception as e:  # noqa: BLE001 - last resort: this thread must outlive any packet
+                self._reject(f"a packet of {len(data)} bytes from {addr[0]}", f"{type(e).__name__}: {e}")
+
+    def _packet(self, data: bytes, addr) -> None:
+        what = f"a packet of {len(data)} bytes from {addr[0]}"
+        try:
+            msgs = [(m.message.address, list(m.message.params)) for m in OscPacket(data).messages]
+        except ParseError as e:
+            self._reject(what, f"not OSC ({e})")
+            return
+        except Exception as e:  # noqa: BLE001 - python-osc raises anything from RecursionError to TypeError
+            self._reject(what, f"not OSC ({type(e).__name__}: {e})")
+            return
+        finally:
+            n, last = self._warnings.take()
+        if n:
+            self._reject(what, f"{n} bundle part(s) not OSC ({last})")
+        for address, args in msgs:
+            self.handle(address, args)
 
     def handle(self, address: str, args: list) -> bool:
         """Check and apply one message; False (and a status line) if it was dropped."""
@@ -122,11 +186,18 @@ class ControlServer:
         except (ValueError, SeqartError) as e:
             self._reject(address, str(e))
             return False
+        except Exception as e:  # noqa: BLE001 - a missing file, a bad ~user, a loader's own error...
+            self._reject(address, f"{type(e).__name__}: {e}")
+            return False
         self.accepted += 1
         return True
 
     def _reject(self, what: str, why: str) -> None:
         self.rejected += 1
+        self._report(f"control: dropped {what[:80]}: {why[:160]}")
+
+    def _report(self, line: str) -> None:
+        """A status line, at most MAX_REPORTS a second (the rest are counted and summed up)."""
         second = int(time.time())
         if second != self._report_second:
             if self._suppressed:
@@ -134,7 +205,7 @@ class ControlServer:
             self._report_second, self._reports, self._suppressed = second, 0, 0
         self._reports += 1
         if self._reports <= MAX_REPORTS:
-            self.status(f"control: dropped {what[:80]}: {why[:160]}")
+            self.status(" ".join(line.split()))  # one line, whatever the message held
         else:
             self._suppressed += 1
 
@@ -158,13 +229,30 @@ class ControlServer:
         elif cmd in ("/model", "/piece"):
             if self.loader is None:
                 raise ValueError(f"{cmd[1:]} switching is not available here")
-            e.command("swap", *self.loader(cmd[1:], _one_string(args, cmd[1:])))
+            swap = self.loader(cmd[1:], _one_string(args, cmd[1:]))
+            e.command("swap", *swap)
+            self._next_sampler = swap[0]
             self.status(f"control: switched {cmd[1:]} to {args[0]}")
         else:
             raise ValueError("unknown address")
 
+    def _codec(self):
+        """The codec of the model that plays when a command queued now is applied."""
+        nxt = self._next_sampler
+        if nxt is None or self.engine.sampler is nxt:
+            self._next_sampler = None
+            return self.engine.sampler.codec
+        return nxt.codec
+
     def _primer(self, kind: str, args: list) -> Clip:
-        codec = self.engine.sampler.codec
+        clip = self._build_primer(kind, args)
+        if len(clip) > MAX_PRIME_FRAMES:
+            self._report(f"control: prime/{kind}: kept the last {MAX_PRIME_FRAMES} of {len(clip)} frames")
+            clip = clip.slice(len(clip) - MAX_PRIME_FRAMES)
+        return clip
+
+    def _build_primer(self, kind: str, args: list) -> Clip:
+        codec = self._codec()
         if kind == "file":
             path = _one_string(args, "prime/file")
             seconds = _one_number(args[1:], 0.0, 3600.0, "prime/file seconds") if len(args) > 1 else None
@@ -180,3 +268,12 @@ class ControlServer:
             x = _numbers(args, "prime/drawing (x y lifted)", 3).reshape(-1, 3)
             return drawing_to_clip(codec, x)
         raise ValueError("unknown prime kind (file, frames, phrase, drawing)")
+
+
+def _normal_priority() -> None:
+    """This thread to the ordinary time-sharing policy (it may inherit SCHED_FIFO from its creator)."""
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
