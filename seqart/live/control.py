@@ -149,7 +149,7 @@ class ControlServer:
         self.sock.close()
 
     def _run(self) -> None:
-        _normal_priority()
+        normal_priority()
         while not self._stop.is_set():
             try:
                 data, addr = self.sock.recvfrom(65536)
@@ -270,7 +270,7 @@ class ControlServer:
         raise ValueError("unknown prime kind (file, frames, phrase, drawing)")
 
 
-def _normal_priority() -> None:
+def normal_priority() -> None:
     """This thread to the ordinary time-sharing policy (it may inherit SCHED_FIFO from its creator)."""
     if hasattr(os, "sched_setscheduler"):
         try:
