@@ -176,3 +176,28 @@ def test_a_tempo_request_while_following_midi_clock_is_answered_not_silently_dro
     eng._apply_commands()  # what the generator thread does between steps
     assert eng.clock.tempo == 100.0
     assert lines == ["tempo 140: ignored, the tempo follows the MIDI clock"]
+
+
+class CallsSink(EchoSink):
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def panic(self):
+        self.calls.append("panic")
+        super().panic()
+
+    def release(self):
+        self.calls.append("release")
+        super().panic()  # the echo sink's panic ends only its own notes anyway
+
+
+def test_a_player_taking_over_ends_our_notes_without_an_all_notes_off(tiny_notes):
+    sampler, renderer = voice(tiny_notes)
+    sink = CallsSink()
+    eng = Engine(sampler, renderer, InternalClock(120.0), [sink], lambda line: None)
+    eng.command("listen")  # what MIDI in sends when the player plays during an answer
+    eng._apply_commands()
+    eng.command("stop")  # whereas stop is a panic: all notes off, whoever played them
+    eng._apply_commands()
+    assert sink.calls == ["release", "panic"]

@@ -47,6 +47,7 @@ from pythonosc.osc_packet import OscPacket, ParseError
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.live.phrase import drawing_to_clip, phrase_to_clip
+from seqart.live.scheduler import normal_priority
 
 MAX_REPORTS = 5  # status lines about bad messages per second
 MAX_VALUE = 1e6  # largest magnitude of a number in a prime
@@ -268,12 +269,3 @@ class ControlServer:
             x = _numbers(args, "prime/drawing (x y lifted)", 3).reshape(-1, 3)
             return drawing_to_clip(codec, x)
         raise ValueError("unknown prime kind (file, frames, phrase, drawing)")
-
-
-def normal_priority() -> None:
-    """This thread to the ordinary time-sharing policy (it may inherit SCHED_FIFO from its creator)."""
-    if hasattr(os, "sched_setscheduler"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
-        except OSError:
-            pass

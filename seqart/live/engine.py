@@ -306,8 +306,8 @@ class Engine:
     def _cmd_listen(self) -> None:
         """Stop answering now (the player plays again); sounding notes end."""
         self.answer_until = None
-        self.sched.flush()
-        self.sched.panic()
+        for line in self.sched.release():  # our notes only: the player's own keep sounding
+            self.status(line)
 
     def _cmd_swap(self, sampler, renderer, name: str = "", keep_temperature: bool = True,
                   ref_bpm: float | None = None) -> None:
@@ -315,9 +315,10 @@ class Engine:
 
         ref_bpm: the new model's reference tempo (its seconds play as written at that tempo).
         """
+        old = self.sampler
+        self.sampler, self.renderer = sampler, renderer  # first: the control server watches for this
         if keep_temperature:
-            sampler.set_temperature(self.sampler.temperature)
-        self.sampler, self.renderer = sampler, renderer
+            sampler.set_temperature(old.temperature)
         self.name = name or self.name
         if ref_bpm:
             self.ref_bpm = float(ref_bpm)

@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 
-from seqart.live.control import MAX_PRIME_FRAMES, normal_priority
+from seqart.live.control import MAX_PRIME_FRAMES
+from seqart.live.scheduler import normal_priority
 from seqart.live.midi_out import Link, close_quietly
 from seqart.live.phrase import phrase_to_clip
 from seqart.live.scheduler import realtime

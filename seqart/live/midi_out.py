@@ -34,7 +34,7 @@ import mido
 
 from seqart.errors import SeqartError
 from seqart.live import jack_probe
-from seqart.live.control import normal_priority
+from seqart.live.scheduler import normal_priority
 from seqart.live.midi_tcp import STALL, TcpMidiOut
 from seqart.live.sinks import Sink
 

@@ -52,6 +52,15 @@ def realtime(priority: int) -> str | None:
         return e.strerror or type(e).__name__
 
 
+def normal_priority() -> None:
+    """This thread to the ordinary time-sharing policy (it may inherit SCHED_FIFO from its creator)."""
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+
+
 def sleep_until(t: float, now=time.time, spin: float = SPIN) -> None:
     while True:
         d = t - now()
@@ -185,6 +194,21 @@ class Scheduler:
                 sink.panic()
             except Exception as e:  # noqa: BLE001 - the other sinks must still end their notes
                 failed.append(f"{sink.name}: all-notes-off failed ({type(e).__name__}: {e})")
+        return failed
+
+    def release(self) -> list[str]:
+        """Like panic, but each sink ends only the notes it started (no all-notes-off to the channel):
+        the player's own notes on a shared synth keep sounding. Used when a player takes over."""
+        with self._lock:
+            self.queue.clear()
+            self.epoch += 1
+            self._heap.clear()
+        failed = []
+        for sink in self.sinks:
+            try:
+                sink.release()
+            except Exception as e:  # noqa: BLE001 - the other sinks must still end their notes
+                failed.append(f"{sink.name}: note-offs failed ({type(e).__name__}: {e})")
         return failed
 
     def pending(self) -> int:

@@ -43,6 +43,10 @@ class Sink:
     def panic(self) -> None:
         pass
 
+    def release(self) -> None:
+        """End only the notes this sink started (no all-notes-off); by default the same as panic."""
+        self.panic()
+
     def check(self) -> str | None:
         return None
 
