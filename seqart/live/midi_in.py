@@ -182,17 +182,24 @@ class MidiListener:
         return self.engine.clock.tempo
 
     def _answer(self, phrase: np.ndarray) -> None:
-        """Prime with the phrase (in model seconds) and answer for a number of beats."""
-        scale = self.clock_tempo() / self.engine.ref_bpm  # wall seconds -> model seconds
-        x = phrase.copy()
-        x[:, 2:] *= scale
+        """Prime with the phrase (in model seconds) and answer for a number of beats.
+
+        The clip is built on the generator thread, for the model playing when the answer starts
+        (a model switch may still be queued now).
+        """
         length_beats = (phrase[:, 2] + phrase[:, 3]).max() - phrase[:, 2].min()
         beats = self.answer_beats or max(length_beats * self.clock_tempo() / 60.0, 1.0)
-        try:
-            clip = phrase_to_clip(self.engine.sampler.codec, x)
-        except ValueError as e:
-            self.status(f"midi in: cannot answer: {e}")
-            return
+
+        def answer(engine) -> None:
+            x = phrase.copy()
+            x[:, 2:] *= engine.clock.tempo / engine.ref_bpm  # wall seconds -> model seconds
+            try:
+                clip = phrase_to_clip(engine.sampler.codec, x)
+            except ValueError as e:
+                self.status(f"midi in: cannot answer: {e}")
+                return
+            engine.command("answer", clip, beats)  # applied in the same pass, right after this
+
         self.answers += 1
-        self.engine.command("answer", clip, beats)
+        self.engine.command("call", answer)
         self.status(f"midi in: heard {len(phrase)} notes; answering for {beats:.1f} beats")
