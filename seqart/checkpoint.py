@@ -28,6 +28,16 @@ from safetensors.torch import load_file, save_file
 from seqart.errors import SeqartError
 
 
+def ensure_dir(path: Path) -> Path:
+    """Create a folder (and its parents) or fail in one line naming it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SeqartError(f"{path}: cannot create this folder ({e.strerror or type(e).__name__})") from None
+    return path
+
+
 def write_json_atomic(path: Path, obj) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -124,7 +124,6 @@ def render(
     """Render a piece to files (MIDI, piano roll, audio, SVG, BVH...) instead of playing it live."""
     from seqart.render import render_piece
 
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
     for path in render_piece(piece, out_dir):
         typer.echo(str(path))
 

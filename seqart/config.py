@@ -92,4 +92,30 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
+    check_ranges(cfg)
     return cfg
+
+
+# (section, key) -> (lowest, highest, whether the lowest itself is allowed); checked before anything runs
+RANGES = {
+    ("train", "steps"): (1, 10**9, True), ("train", "batch_size"): (1, 10**6, True),
+    ("train", "lr"): (0.0, 10.0, True), ("train", "lr_decay"): (0.0, 1.0, False),
+    ("train", "min_lr"): (0.0, 10.0, True), ("train", "grad_clip"): (0.0, 1e6, False),
+    ("train", "max_len"): (0, 10**7, True), ("train", "valid_every"): (1, 10**9, True),
+    ("train", "patience"): (0, 10**6, True), ("train", "kl_weight"): (0.0, 1e6, True),
+    ("train", "kl_weight_start"): (0.0, 1e6, True), ("train", "kl_decay"): (0.0, 1.0, True),
+    ("train", "kl_min"): (0.0, 1e6, True), ("train", "threads"): (1, 1024, True),
+    ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
+    ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
+    ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),
+}
+
+
+def check_ranges(cfg: dict) -> None:
+    """A value that type-checks but cannot work (lr = -1, mixtures = 0) fails here, in one line."""
+    for (section, key), (lo, hi, lo_ok) in RANGES.items():
+        v = cfg.get(section, {}).get(key)
+        if v is None:
+            continue
+        if not (lo <= v <= hi and (lo_ok or v > lo)) or v != v:
+            raise SeqartError(f"{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")

@@ -16,14 +16,14 @@ def shipped_models() -> list[Path]:
 
 def run_demo(out: Path, seed: int = 0) -> list[Path]:
     """For each shipped model, generate with its demo settings and write its demo outputs."""
+    from seqart.checkpoint import ensure_dir
     from seqart.export import export_clips
     from seqart.generate import sample_clips
 
     models = shipped_models()
     if not models:
         raise SeqartError(f"{MODELS}: no shipped models found (is the package installed completely?)")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(Path(out))
     written = []
     for folder in models:
         spec = json.loads((folder / "model.json").read_text()).get("demo", {})

@@ -7,6 +7,7 @@ frame by frame instead.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,29 @@ from seqart.modelio import load_model
 from seqart.sample import Sampler, encode, slerp
 
 
+# flag -> (lowest, whether the lowest itself is allowed); None values are "not given"
+LIMITS = {"n": (1, True), "temperature": (0.0, True), "frames": (1, True), "seconds": (0.0, False),
+          "prime_seconds": (0.0, False), "bias": (0.0, True), "steps": (2, True)}
+
+
+def check_generation(**values) -> None:
+    """One-line errors naming the flag: -n, --temperature, --frames, --seconds, --prime-seconds, --bias, --steps."""
+    for key, v in values.items():
+        if v is None:
+            continue
+        lo, lo_ok = LIMITS[key]
+        flag = "-n" if key == "n" else "--" + key.replace("_", "-")
+        if not (math.isfinite(v) and (v >= lo if lo_ok else v > lo)):
+            raise SeqartError(f"{flag} must be a finite number {'>=' if lo_ok else '>'} {lo}, not {v}")
+
+
 def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | None = 0,
                  prime: Path | None = None, prime_seconds: float | None = None,
                  max_frames: int | None = None, seconds: float | None = None,
                  bias: float = 0.0, greedy: bool = False, options: dict | None = None) -> list[Clip]:
     """n clips from a trained model; with a prime, each continues the primer (primer included)."""
-    if temperature < 0:
-        raise SeqartError(f"--temperature must be >= 0, not {temperature}")
+    check_generation(n=n, temperature=temperature, frames=max_frames, seconds=seconds, prime_seconds=prime_seconds,
+                     bias=bias)
     model, codec, meta = load_model(run)
     sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed)
     codec.configure_sampler(sampler, dict(options or {}))
@@ -40,11 +57,10 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
 def interpolate_clips(run: Path, a: Path, b: Path, steps: int = 8, temperature: float = 0.1,
                       seed: int | None = 0) -> list[Clip]:
     """Decode `steps` latents on the great circle between the encodings of A and B (VAE only)."""
+    check_generation(steps=steps, temperature=temperature)
     model, codec, meta = load_model(run)
     if not model.cfg.z_dim:
         raise SeqartError(f"{run}: interpolation needs a VAE model (train with --set model.z_dim=128)")
-    if steps < 2:
-        raise SeqartError(f"--steps must be at least 2, not {steps}")
     za, zb = (encode(model, codec, codec.prime_clip(Path(p), None)) for p in (a, b))
     limit = meta["train"].get("max_len") or 1000
     out = []

@@ -31,28 +31,55 @@ def load_render_piece(path: Path) -> dict:
     unknown = sorted(set(table) - set(DEFAULTS))
     if unknown:
         raise SeqartError(f"{path}: unknown render setting(s) {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
+    for key, value in table.items():
+        if not _same_type(DEFAULTS[key], value, key):
+            want = "a list of file names" if key == "out" else type(DEFAULTS[key]).__name__
+            raise SeqartError(f"{path}: render.{key} must be {want}, not {value!r}")
     spec = DEFAULTS | table
     if not spec["model"] or not spec["out"]:
         raise SeqartError(f"{path}: [render] needs model and out")
     if isinstance(spec["out"], str):
         spec["out"] = [spec["out"]]
+    for key, lo in (("n", 1), ("seconds", 0), ("notes", 0), ("temperature", 0), ("prime_seconds", 0)):
+        if not spec[key] >= lo or spec[key] != spec[key]:
+            raise SeqartError(f"{path}: render.{key} must be >= {lo}, not {spec[key]}")
     return spec
+
+
+def _same_type(default, value, key: str) -> bool:
+    if key == "out":
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if isinstance(value, bool) != isinstance(default, bool):
+        return False
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 def render_piece(path: Path, out_dir: Path | None = None) -> list[Path]:
     """Generate once with the piece's settings and write every `out` file; returns their paths."""
-    from seqart.export import export_clips
+    from seqart.checkpoint import ensure_dir
+    from seqart.export import export_clips, writer_for
     from seqart.generate import sample_clips
+    from seqart.modelio import resolve
 
     spec = load_render_piece(path)
+    try:
+        resolve(Path(spec["model"]))
+    except SeqartError as e:
+        raise SeqartError(f"{path}: render.model: {e}") from None
     clips = sample_clips(Path(spec["model"]), n=int(spec["n"]), temperature=float(spec["temperature"]),
                          seed=int(spec["seed"]), prime=Path(spec["prime"]) if spec["prime"] else None,
                          prime_seconds=float(spec["prime_seconds"]) or None,
                          max_frames=int(spec["notes"]) or None, seconds=float(spec["seconds"]) or None,
                          options=dict(spec["options"]))
-    written = []
-    for name in spec["out"]:
-        dest = Path(out_dir or ".") / name
+    dests = [Path(out_dir or ".") / name for name in spec["out"]]
+    for dest in dests:  # every output must be writable before the first is written
+        try:
+            writer_for(clips[0].modality, dest)
+        except SeqartError as e:
+            raise SeqartError(f"{path}: render.out: {e}") from None
+    ensure_dir(Path(out_dir or "."))
+    for dest in dests:
         export_clips(clips, dest)
-        written.append(dest)
-    return written
+    return dests

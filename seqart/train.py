@@ -187,7 +187,7 @@ class Trainer:
         return bool(stop[0])
 
     def run(self) -> dict:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint.ensure_dir(self.run_dir)
         net = self.model
         if self.world > 1:
             net = torch.nn.parallel.DistributedDataParallel(self.model)

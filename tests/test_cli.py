@@ -101,6 +101,17 @@ def test_bad_input_gets_one_line_and_status_2(run, tmp_path):
     assert not (tmp_path / "r" / "latest").exists()
 
 
+def test_impossible_settings_fail_before_anything_is_made(tmp_path):
+    _one_line_error(seqart("train", SHEEP, "--out", tmp_path / "r", "--steps", "-1"), "train.steps = -1 is out of range")
+    _one_line_error(seqart("train", SHEEP, "--out", tmp_path / "r", "--set", "train.lr=-1"), "train.lr")
+    assert not (tmp_path / "r").exists()
+    _one_line_error(seqart("sample", "sheep", "--out", tmp_path / "s.svg", "--temperature", "nan"), "--temperature")
+    _one_line_error(seqart("sample", "sheep", "--out", tmp_path / "s.svg", "--frames", "-1"), "--frames")
+    assert not (tmp_path / "s.svg").exists()
+    (tmp_path / "file").write_text("not a folder")
+    _one_line_error(seqart("demo", "--out", tmp_path / "file" / "demo"), "file/demo: cannot create this folder")
+
+
 def test_pickled_payload_in_npz_never_runs(tmp_path):
     marker = tmp_path / "pwned"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from live_fixtures import free_port, tiny_strokes, write_piece  # noqa: F401 - fixtures
+from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
 from peers import peer
 from seqart.errors import SeqartError
 from seqart.live.perform import list_outputs, perform
@@ -128,3 +128,15 @@ def test_bad_engine_settings_are_one_line_errors(tmp_path, tiny_strokes):
         extra = ['midi.port="seqart_peer:input"'] if key.startswith("midi") else []
         with pytest.raises(SeqartError, match=key.split(".")[1].replace("source", "clock")):
             perform(p, duration=1.0, sets=[f"{key}={value!r}".replace("'", '"')] + extra)
+
+
+@pytest.mark.peer
+def test_a_missing_midi_port_is_one_line_without_jack_chatter(tmp_path, tiny_notes):
+    peer("jackd")  # libjack present: its own messages would otherwise reach stderr
+    piece = write_piece(tmp_path / "p.toml", tiny_notes, osc={"target": "127.0.0.1:9"})
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "seqart.cli", "perform", str(piece), "--duration", "1",
+                        "--midi", "nosuchport", "--set", "midi.api=jack"],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [r.stderr.strip()], r.stderr
+    assert "MIDI port 'nosuchport'" in r.stderr

@@ -138,8 +138,11 @@ def test_out_of_range_piece_settings_are_one_line_errors(tmp_path, tiny_strokes)
     piece = write_piece(tmp_path / "p.toml", tiny_strokes, osc={"target": "127.0.0.1:9"})
     for setting, name in [("clock.beats_per_bar=0", "clock.beats_per_bar"), ("osc.ahead_ms=-5", "osc.ahead_ms"),
                           ("midi.latency_ms=-300", "midi.latency_ms"), ("piece.lookahead=0", "piece.lookahead")]:
-        with pytest.raises(SeqartError, match=rf"{name} = .* is out of range"):
-            load_piece(piece, [setting])
+        with pytest.raises(SeqartError, match=rf"^--set: {name} = .* is out of range"):
+            load_piece(piece, [setting])  # the override is named, not the file that holds a good value
+    bad = write_piece(tmp_path / "bad.toml", tiny_strokes, clock={"beats_per_bar": 0})
+    with pytest.raises(SeqartError, match=r"bad.toml: clock.beats_per_bar = 0 is out of range \[1, 64\]"):
+        load_piece(bad)
 
 
 def test_udp_receiver_is_only_back_when_sends_get_through():

@@ -207,3 +207,20 @@ def test_render_piece_writes_every_output(run, tmp_path, write_file):
     assert len(pitches) == 12 and set(pitches) <= set(scale_pitches("G:major"))
     with pytest.raises(SeqartError, match="unknown render setting.*tempo"):
         load_render_piece(write_file("bad.toml", '[render]\nmodel = "x"\nout = "a.mid"\ntempo = 3\n'))
+
+
+def test_a_bad_render_piece_writes_nothing_and_names_the_setting(run, tmp_path, write_file):
+    from seqart.render import render_piece
+
+    out = tmp_path / "out"
+    cases = [('out = ["a.mid", "a.xyz"]', "render.out: .*a.xyz: cannot write .xyz files from notes"),
+             ('out = ["a.mid"]\nseconds = "long"', "render.seconds must be float, not 'long'"),
+             ('out = ["a.mid"]\nn = 0', "render.n must be >= 1, not 0")]
+    for i, (body, message) in enumerate(cases):
+        piece = write_file(f"p{i}.toml", f'[render]\nmodel = "{run}"\nnotes = 8\n{body}\n')
+        with pytest.raises(SeqartError, match=message):
+            render_piece(piece, out)
+        assert not out.exists()  # nothing half-made: not even the folder
+    missing = write_file("m.toml", '[render]\nmodel = "nosuchmodel"\nout = "a.mid"\n')
+    with pytest.raises(SeqartError, match=r"m.toml: render.model: nosuchmodel: no such run or model"):
+        render_piece(missing, out)

@@ -24,12 +24,43 @@ _NO_START_SERVER = 0x01  # jack_options_t JackNoStartServer
 _V = ctypes.c_void_p
 
 
+_MESSAGE_FN = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+_quiet_fn = _MESSAGE_FN(lambda text: None)  # kept alive for the process: libjack holds the pointer
+
+
+def _bundled_libjacks() -> list:
+    """The copy of libjack that python-rtmidi's wheel carries (its own, beside the system's)."""
+    import glob
+    import importlib.util
+
+    spec = importlib.util.find_spec("rtmidi")
+    if spec is None or not spec.origin:
+        return []
+    site = os.path.dirname(os.path.dirname(spec.origin))
+    out = []
+    for path in sorted(glob.glob(os.path.join(site, "python_rtmidi*", "libjack*.so*"))):  # auditwheel: *.libs
+        try:
+            out.append(ctypes.CDLL(path))
+        except OSError:
+            pass
+    return out
+
+
 def _load():
-    """libjack with the prototypes used here, or None when JACK is not installed."""
+    """libjack with the prototypes used here, or None when JACK is not installed.
+
+    It also silences libjack's own messages ("Cannot connect to server socket"
+    and the like, printed straight to stderr, also for rtmidi's clients in this
+    process: one shared library): the engine says what happened in one line.
+    """
     try:
         lib = ctypes.CDLL(ctypes.util.find_library("jack") or "libjack.so.0")
     except OSError:
         return None
+    for copy in [lib] + _bundled_libjacks():
+        for setter in ("jack_set_error_function", "jack_set_info_function"):
+            getattr(copy, setter).argtypes = [_MESSAGE_FN]
+            getattr(copy, setter)(_quiet_fn)
     lib.jack_client_open.restype = _V
     lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
     lib.jack_client_close.argtypes = [_V]

@@ -53,7 +53,10 @@ def resolve_api(api: str = "auto") -> str:
 
 def backend(api: str = "auto") -> mido.Backend:
     names = {"alsa": "mido.backends.rtmidi/LINUX_ALSA", "jack": "mido.backends.rtmidi/UNIX_JACK"}
-    return mido.Backend(names[resolve_api(api)], load=True)
+    api = resolve_api(api)
+    if api == "jack":
+        jack_probe.probe()  # loads libjack once and silences its stderr chatter before rtmidi uses it
+    return mido.Backend(names[api], load=True)
 
 
 def open_port(spec: str, api: str = "auto", output: bool = True):

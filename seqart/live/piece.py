@@ -95,6 +95,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
                 raise SeqartError(f"{path}: unknown section [{section}] (known: {', '.join(cfg)})")
             for k, v in table.items():
                 set_setting(cfg, section, k, v, str(path))
+        check_ranges(cfg, str(path))
     for item in sets:
         key, eq, text = item.partition("=")
         key = key.strip()
@@ -114,7 +115,8 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
             raise SeqartError(f"--set {item}: unknown section {section!r} (known: {', '.join(cfg)})")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     cfg["_dir"] = Path(path).resolve().parent if path is not None else Path.cwd()
-    check_ranges(cfg, str(path) if path is not None else "piece")
+    if sets:
+        check_ranges(cfg, "--set")  # the file's values passed above, so an override is to blame
     return cfg
 
 
