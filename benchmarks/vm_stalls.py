@@ -4,7 +4,7 @@ A thread with no work sleeps to a deadline every --period-ms (1 ms) for
 --seconds and records how late it woke (its "overshoot"). Whatever stalls it
 (the hypervisor taking the vCPU, the kernel, another process) stalls the live
 engine's sender too; it has no Python work beside it, so a stall here is not
-the engine's doing. With --realtime it asks for SCHED_FIFO 20 (as the engine does).
+the engine's doing. With --realtime it asks for SCHED_FIFO (20 by default, as the engine's sender).
 
 Every wake-up also reads the guest's steal time (`/proc/stat`, per vCPU, in
 USER_HZ ticks of 10 ms): time the hypervisor ran something else while this VM
@@ -44,7 +44,9 @@ def parse_args(argv=None):
     ap.add_argument("--seconds", type=float, default=600.0)
     ap.add_argument("--period-ms", type=float, default=1.0)
     ap.add_argument("--stall-ms", type=float, default=5.0, help="an overshoot above this is a stall")
-    ap.add_argument("--realtime", action="store_true", help="SCHED_FIFO 20, as the engine's sender asks for")
+    ap.add_argument("--realtime", action="store_true", help="SCHED_FIFO (--priority), as the engine's sender asks for")
+    ap.add_argument("--priority", type=int, default=20,
+                    help="SCHED_FIFO priority with --realtime (20: the sender's; lower it to run beside a live benchmark)")
     ap.add_argument("--quick", action="store_true", help="3 s (smoke test)")
     ap.add_argument("--data", default=None, help="ignored (the smoke test passes it to every script)")
     ap.add_argument("--out", default=None)
@@ -58,7 +60,7 @@ def main(argv=None) -> dict:
     realtime = False
     if a.realtime:
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(20))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(a.priority))
             realtime = True
         except (PermissionError, OSError, AttributeError):
             pass
@@ -94,7 +96,7 @@ def main(argv=None) -> dict:
     with_steal = sum(1 for s in stalls if sum(s[3]) > 0)
     result.update({
         "config": {"seconds": seconds, "period_ms": a.period_ms, "stall_ms": a.stall_ms,
-                   "realtime": realtime, "user_hz": USER_HZ},
+                   "realtime": realtime, "priority": a.priority if realtime else 0, "user_hz": USER_HZ},
         "wakeups": int(i),
         "overshoot_ms": {"p50": round(float(np.percentile(over, 50)), 4),
                          "p99": round(float(np.percentile(over, 99)), 4),
