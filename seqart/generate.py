@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqart.codecs.base import Codec
+from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
 from seqart.sample import Sampler, encode, slerp

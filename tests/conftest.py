@@ -38,3 +38,19 @@ def write_file(tmp_path):
         return path
 
     return write
+
+
+# Tiny trained models for the live tests (session-wide: training one takes a few seconds).
+@pytest.fixture(scope="session")
+def tiny_strokes(tmp_path_factory) -> Path:
+    from live_fixtures import train_tiny
+
+    return train_tiny(tmp_path_factory.mktemp("tiny") / "strokes", rate=200.0)
+
+
+@pytest.fixture(scope="session")
+def tiny_notes(tmp_path_factory) -> Path:
+    from live_fixtures import train_tiny
+
+    pytest.importorskip("seqart.codecs.notes")
+    return train_tiny(tmp_path_factory.mktemp("tiny") / "notes", modality="notes")

@@ -6,7 +6,6 @@ import socket
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from seqart import checkpoint
@@ -98,17 +97,6 @@ def write_piece(path: Path, model: Path, **sections) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_strokes(tmp_path_factory) -> Path:
-    return train_tiny(tmp_path_factory.mktemp("tiny") / "strokes", rate=200.0)
-
-
-@pytest.fixture(scope="session")
-def tiny_notes(tmp_path_factory) -> Path:
-    pytest.importorskip("seqart.codecs.notes")
-    return train_tiny(tmp_path_factory.mktemp("tiny") / "notes", modality="notes")
-
-
 def voice(folder: Path, temperature: float = 0.8, seed: int = 0):
     """(sampler, renderer) for a checkpoint folder."""
     from seqart.live.events import renderer_for
@@ -117,3 +105,28 @@ def voice(folder: Path, temperature: float = 0.8, seed: int = 0):
 
     model, codec, _ = load_model(folder)
     return Sampler(model, codec, temperature=temperature, seed=seed), renderer_for(codec, {})
+
+
+def run_engine(folder: Path, seconds: float, sinks=None, tempo: float = 120.0, commands=(), **kw):
+    """Play a tiny model for `seconds` into an echo sink (or `sinks`), queueing `commands`
+    [(at_seconds, name, args)]; returns (engine, echo, status lines)."""
+    import time
+
+    from seqart.live.clock import InternalClock
+    from seqart.live.engine import Engine
+    from seqart.live.sinks import EchoSink
+
+    sampler, renderer = voice(folder)
+    echo, lines = EchoSink(), []
+    kw.setdefault("gap_beats", 0.02)  # the tiny models end sequences early: keep the stream dense
+    eng = Engine(sampler, renderer, InternalClock(tempo), sinks or [echo], lines.append, **kw)
+    eng.start()
+    t0 = time.time()
+    try:
+        for at, name, args in commands:
+            time.sleep(max(0.0, t0 + at - time.time()))
+            eng.command(name, *args)
+        eng.run(max(0.05, t0 + seconds - time.time()))
+    finally:
+        eng.stop()
+    return eng, echo, lines

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from seqart.errors import SeqartError
-from seqart.formats.bvh import Motion, bvh_text, read_bvh, write_bvh
+from seqart.formats.bvh import Motion, read_bvh, write_bvh
 from seqart.kinematics import (euler_to_matrix, joint_positions, matrix_to_6d, matrix_to_euler, sixd_to_matrix)
 from tests.peers import peer
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from pythonosc.udp_client import SimpleUDPClient
 
-from live_fixtures import tiny_notes, tiny_strokes, voice  # noqa: F401 - fixtures
+from live_fixtures import voice
 from seqart.errors import SeqartError
 from seqart.live.clock import InternalClock
 from seqart.live.control import ControlServer

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
 import torch
 
-from live_fixtures import tiny_notes, tiny_strokes, voice  # noqa: F401 - fixtures
+from live_fixtures import run_engine, voice
 from seqart.live.clock import InternalClock
 from seqart.live.engine import Engine
 from seqart.live.sinks import EchoSink
 
 torch.set_num_threads(1)
-
-
-def run_engine(folder, seconds, sinks=None, tempo=120.0, commands=(), **kw):
-    """Play `seconds`; `commands` is [(at_seconds, name, args)]. Returns (engine, echo, status lines)."""
-    sampler, renderer = voice(folder)
-    echo = EchoSink()
-    lines = []
-    kw.setdefault("gap_beats", 0.02)  # the tiny model ends drawings early: keep the stream dense
-    eng = Engine(sampler, renderer, InternalClock(tempo), sinks or [echo], lines.append, **kw)
-    eng.start()
-    t0 = time.time()
-    try:
-        for at, name, args in commands:
-            time.sleep(max(0.0, t0 + at - time.time()))
-            eng.command(name, *args)
-        eng.run(max(0.05, t0 + seconds - time.time()))
-    finally:
-        eng.stop()
-    return eng, echo, lines
 
 
 def lateness_ms(echo):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
+from live_fixtures import free_port, write_piece
 from live_peers import (balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
                         start_jackd, start_perform, worst_late_ms)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from live_fixtures import free_port, tiny_notes, tiny_strokes, write_piece  # noqa: F401 - fixtures
+from live_fixtures import free_port, write_piece
 from peers import peer
 from seqart.errors import SeqartError
 from seqart.live.perform import list_outputs, perform

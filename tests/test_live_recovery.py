@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from live_fixtures import free_port, tiny_notes, tiny_strokes, voice, write_piece  # noqa: F401 - fixtures
+from live_fixtures import free_port, run_engine, voice, write_piece
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.live.clock import InternalClock
@@ -23,24 +23,6 @@ from seqart.live.sinks import EchoSink
 torch.set_num_threads(1)
 
 
-def play(folder, seconds, commands=(), sinks=None, **kw):
-    """Run an engine for `seconds`, queueing [(at_s, name, args)]; returns (engine, echo, lines)."""
-    sampler, renderer = voice(folder)
-    echo, lines = EchoSink(), []
-    kw.setdefault("gap_beats", 0.02)
-    eng = Engine(sampler, renderer, InternalClock(kw.pop("tempo", 120.0)), sinks or [echo], lines.append, **kw)
-    eng.start()
-    t0 = time.time()
-    try:
-        for at, name, args in commands:
-            time.sleep(max(0.0, t0 + at - time.time()))
-            eng.command(name, *args)
-        eng.run(max(0.05, t0 + seconds - time.time()))
-    finally:
-        eng.stop()
-    return eng, echo, lines
-
-
 def sent_after(echo, t: float) -> int:
     return sum(1 for sent, *_ in echo.rows if sent > t)
 
@@ -48,7 +30,7 @@ def sent_after(echo, t: float) -> int:
 def test_a_failing_command_is_reported_and_the_performance_goes_on(tiny_strokes):
     wrong = Clip(np.zeros((5, 2), np.float32), ("a", "b"), "strokes", fps=200.0)  # not this model's channels
     t0 = time.time()
-    eng, echo, lines = play(tiny_strokes, 1.6, commands=[(0.5, "prime", (wrong,))])
+    eng, echo, lines = run_engine(tiny_strokes, 1.6, commands=[(0.5, "prime", (wrong,))])
     assert any(line.startswith("control prime: failed") for line in lines), lines
     assert sent_after(echo, t0 + 1.0) > 50  # still drawing after it
 
@@ -60,7 +42,7 @@ def test_a_poisoned_model_state_is_reset_and_playing_continues(tiny_strokes):
             h[:] = np.nan
 
     t0 = time.time()
-    eng, echo, lines = play(tiny_strokes, 1.6, commands=[(0.5, "call", (poison,))])
+    eng, echo, lines = run_engine(tiny_strokes, 1.6, commands=[(0.5, "call", (poison,))])
     assert any(line.startswith("generation failed") for line in lines), lines
     assert eng.error is None and sent_after(echo, t0 + 1.0) > 50
     assert all(np.isfinite(args[:2]).all() for _, _, addr, args, _ in echo.rows if addr == "/seqart/pen")
@@ -68,14 +50,14 @@ def test_a_poisoned_model_state_is_reset_and_playing_continues(tiny_strokes):
 
 def test_bundles_sent_further_ahead_than_the_lookahead_still_play(tiny_strokes):
     far = EchoSink(ahead=0.3)  # e.g. osc.ahead_ms = 300 to ride out stalls, lookahead 0.15 s
-    eng, _, _ = play(tiny_strokes, 1.5, sinks=[far], lookahead=0.15)
+    eng, _, _ = run_engine(tiny_strokes, 1.5, sinks=[far], lookahead=0.15)
     assert len(far.rows) > 100
     assert all(sent <= due - 0.29 for sent, due, *_ in far.rows[5:])  # each left 300 ms before its time
 
 
 def test_a_long_gap_between_sequences_is_kept_not_mistaken_for_a_clock_jump(tiny_strokes):
     # 8 beats at 480 BPM = 1 s of rest between drawings: longer than the lookahead plus two bars
-    eng, echo, _ = play(tiny_strokes, 3.5, gap_beats=8.0, tempo=480.0)
+    eng, echo, _ = run_engine(tiny_strokes, 3.5, gap_beats=8.0, tempo=480.0)
     ends = [due for _, due, addr, *_ in echo.rows if addr == "/seqart/pen/end"]
     assert ends, "no drawing was ever finished and sent"
     after = [due for _, due, addr, *_ in echo.rows if addr == "/seqart/pen" and due > ends[0]]
@@ -84,7 +66,7 @@ def test_a_long_gap_between_sequences_is_kept_not_mistaken_for_a_clock_jump(tiny
 
 
 def test_start_after_the_model_ended_begins_a_new_sequence(tiny_strokes):
-    eng, echo, _ = play(tiny_strokes, 0.1, on_end="stop")  # warm up the fixture's model
+    eng, echo, _ = run_engine(tiny_strokes, 0.1, on_end="stop")  # warm up the fixture's model
     sampler, renderer = voice(tiny_strokes)
     echo = EchoSink()
     eng = Engine(sampler, renderer, InternalClock(120.0), [echo], lambda line: None, on_end="stop")

@@ -9,7 +9,7 @@ import mido
 import pytest
 import torch
 
-from live_fixtures import free_port, tiny_notes, voice  # noqa: F401 - fixtures
+from live_fixtures import free_port, voice
 from seqart.live.clock import InternalClock, MidiClock
 from seqart.live.engine import Engine
 from seqart.live.midi_in import MidiListener

@@ -20,7 +20,7 @@ import torch
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from live_fixtures import tiny_notes, tiny_strokes, voice  # noqa: F401 - fixtures
+from live_fixtures import voice
 from seqart.live.clock import InternalClock
 from seqart.live.control import MAX_PRIME_FRAMES, ControlServer
 from seqart.live.engine import Engine

@@ -17,7 +17,7 @@ import pytest
 import rtmidi
 import torch
 
-from live_fixtures import free_port, tiny_notes, voice  # noqa: F401 - fixtures
+from live_fixtures import free_port, voice
 from live_peers import jack_midi_dump, jack_ports, midi_dump_events, start_jackd
 from seqart.errors import SeqartError
 from seqart.live.clock import InternalClock

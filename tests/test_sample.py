@@ -25,7 +25,6 @@ def test_step_matches_the_training_forward(model_codec):
     s = Sampler(model, codec, greedy=True, z=np.zeros(4, np.float32))
     clip = s.generate(12)
     x = torch.from_numpy(codec.to_model(clip))[None]
-    mask = torch.ones(x.shape[:2], dtype=torch.bool)
     z = torch.zeros(1, 4)
     inp = torch.cat([model.start_token(1), model.embed(x[:, :-1])], 1)
     inp = torch.cat([inp, z.unsqueeze(1).expand(1, x.shape[1], 4)], -1)

@@ -63,7 +63,7 @@ def test_fine_tuning_starts_from_the_given_model_and_keeps_its_codec(tmp_path):
                                      f'train.init="{base}"', "model.hidden=64"), progress=False)
     wb, wt = weights(base), weights(tuned)
     assert all(torch.equal(wb[k], wt[k]) for k in wb)
-    (m0, c0, _), (m1, c1, meta) = load_model(base), load_model(tuned)
+    (_, c0, _), (m1, c1, meta) = load_model(base), load_model(tuned)
     assert m1.cfg.hidden == 32 and meta["step"] == 2 and meta["train"]["init"] == str(base)
     assert c0.norm.scale.tolist() == c1.norm.scale.tolist()
     # and it does learn from there: a real learning rate moves the weights

@@ -30,7 +30,7 @@ import re
 import numpy as np
 
 from seqart.formats.bvh import Motion, Skeleton
-from seqart.kinematics import (euler_to_matrix, heading, local_transforms, matrix_to_6d, matrix_to_euler,
+from seqart.kinematics import (heading, local_transforms, matrix_to_6d, matrix_to_euler,
                                rotation_order, sixd_to_matrix, wrap_angle, yaw_matrix)
 
 ROOT_CHANNELS = ("root.dx", "root.dz", "root.dyaw", "root.y")

@@ -19,10 +19,14 @@ import logging
 import re
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seqart.errors import SeqartError
+
+if TYPE_CHECKING:  # imported where it is used: reading MIDI is the only user
+    import mido
 
 MAX_BYTES = 32 * 1024 * 1024  # no real score is this large; refuse before reading more
 DRUMS = 128  # program value for notes on the drum channel

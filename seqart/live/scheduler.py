@@ -180,25 +180,18 @@ class Scheduler:
             heapq.heapify(self._heap)
 
     def panic(self) -> list[str]:
-        """End every sounding note now and drop everything pending; returns one line per sink that failed.
+        """End every sounding note now (all-notes-off too) and drop everything pending.
 
-        A failing sink does not spare the others their note-offs.
+        Returns one line per sink that failed; a failing sink does not spare the others their note-offs.
         """
-        with self._lock:
-            self.queue.clear()
-            self.epoch += 1
-            self._heap.clear()
-        failed = []
-        for sink in self.sinks:
-            try:
-                sink.panic()
-            except Exception as e:  # noqa: BLE001 - the other sinks must still end their notes
-                failed.append(f"{sink.name}: all-notes-off failed ({type(e).__name__}: {e})")
-        return failed
+        return self._end_notes("panic")
 
     def release(self) -> list[str]:
         """Like panic, but each sink ends only the notes it started (no all-notes-off to the channel):
         the player's own notes on a shared synth keep sounding. Used when a player takes over."""
+        return self._end_notes("release")
+
+    def _end_notes(self, how: str) -> list[str]:
         with self._lock:
             self.queue.clear()
             self.epoch += 1
@@ -206,9 +199,9 @@ class Scheduler:
         failed = []
         for sink in self.sinks:
             try:
-                sink.release()
+                getattr(sink, how)()
             except Exception as e:  # noqa: BLE001 - the other sinks must still end their notes
-                failed.append(f"{sink.name}: note-offs failed ({type(e).__name__}: {e})")
+                failed.append(f"{sink.name}: {how} failed ({type(e).__name__}: {e})")
         return failed
 
     def pending(self) -> int:
