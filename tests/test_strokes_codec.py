@@ -27,6 +27,7 @@ from seqart.codecs.strokes import (
     strokes_to_stroke3,
 )
 from seqart.errors import SeqartError
+from tests.samples import SHEEP
 
 FAST = settings(max_examples=40, deadline=None)
 offsets = st.integers(-300, 300).map(float)  # integer-valued, like sketch-rnn's pixel offsets
@@ -101,8 +102,26 @@ def test_model_space_round_trip(drawings):
         assert x.shape == (len(clip), 3) and x.dtype == np.float32
         np.testing.assert_array_equal(x[:, 2], clip.channel("pen"))  # class index, not scaled
         back = codec.from_model(x)
-        np.testing.assert_allclose(back.frames, clip.frames, rtol=1e-5, atol=1e-3)
+        # offsets come back within the dequantisation noise (half a source unit), pen states exactly
+        np.testing.assert_allclose(back.frames[:, :2], clip.frames[:, :2], atol=0.5 + 1e-3)
+        np.testing.assert_array_equal(back.frames[:, 2], clip.frames[:, 2])
         assert back.channels == clip.channels and back.fps == codec.options["rate"]
+        np.testing.assert_array_equal(codec.to_model(clip), x)  # the same fixed draw every time
+    exact = StrokesCodec({"dequantise": 0.0}, codec.norm)
+    np.testing.assert_allclose(exact.from_model(exact.to_model(clips[0])).frames, clips[0].frames, atol=1e-3)
+
+
+def test_dequantisation_covers_the_integer_grid_and_training_draws_afresh():
+    codec = StrokesCodec()
+    clips = codec.read(SHEEP)["train"][:50]  # real drawings on an integer grid
+    codec.fit_norm(clips)
+    x = np.concatenate([codec.to_model(c)[:, :2] for c in clips]) * codec.norm.scale  # source units
+    zeros = np.concatenate([c.frames[:, :2] for c in clips]) == 0
+    assert zeros.mean() > 0.01  # the data has exact zeros on an axis...
+    assert (x[zeros] != 0).all() and np.abs(x[zeros]).max() <= 0.5  # ...which now spread over one unit
+    rng = np.random.default_rng(0)
+    a, b = (codec.to_model(codec.augment(clips[0], rng)) for _ in range(2))
+    assert not np.array_equal(a[-1, :2], b[-1, :2])  # fresh noise for every training draw
 
 
 def test_norm_is_std_of_training_offsets(datasets_dir):
