@@ -79,3 +79,22 @@ def test_vm_stalls_probe_counts_wakeups_and_brackets_stalls_with_steal(tmp_path)
     assert 0 <= r["overshoot_ms"]["p50"] <= r["overshoot_ms"]["p99"] <= r["overshoot_ms"]["max"]
     assert r["stalls"]["count"] == r["overshoot_ms"]["over_5ms"] == len(r["stalls"]["list"])
     assert len(r["steal_s_total_per_vcpu"]) == os.cpu_count()
+
+
+def test_stall_match_pairs_late_episodes_with_probe_stalls(tmp_path):
+    run = {"late_episodes": [{"at_unix": 1000.000, "events": 3, "worst_ms": 8.0},
+                             {"at_unix": 1010.000, "events": 1, "worst_ms": 5.5}]}
+    probe = {"config": {"priority": 5, "seconds": 60.0},
+             "stalls": {"with_steal": 0, "list": [{"unix": 1000.008, "overshoot_ms": 8.1},
+                                                  {"unix": 1030.0, "overshoot_ms": 6.0}]}}
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    (tmp_path / "probe.json").write_text(json.dumps(probe))
+    out = tmp_path / "m.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "live_stall_match.py"), "--probe",
+                           str(tmp_path / "probe.json"), str(tmp_path / "run.json"), "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(out.read_text())
+    assert (r["episodes"], r["matched"]) == (2, 1)
+    assert r["list"][0]["matched"] and r["list"][0]["probe_minus_episode_ms"] == 8.0
+    assert not r["list"][1]["matched"]  # the nearest stall is 20 s away
