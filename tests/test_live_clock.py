@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -105,6 +106,8 @@ def test_link_clock_or_a_clear_reason():
         c = make_clock("link", 100.0)
     except SeqartError as e:
         assert "aalink" in str(e)
+        if os.environ.get("CI") == "true":  # CI installs the link extra: the real clock must run there
+            raise
         return
     try:
         b0 = c.beat_at(time.time())
