@@ -105,6 +105,7 @@ RANGES = {
     ("train", "patience"): (0, 10**6, True), ("train", "kl_weight"): (0.0, 1e6, True),
     ("train", "kl_weight_start"): (0.0, 1e6, True), ("train", "kl_decay"): (0.0, 1.0, True),
     ("train", "kl_min"): (0.0, 1e6, True), ("train", "threads"): (1, 1024, True),
+    ("train", "seed"): (0, 2**32 - 1, True),
     ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
     ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
     ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),

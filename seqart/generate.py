@@ -20,7 +20,7 @@ from seqart.sample import Sampler, encode, slerp
 
 # flag -> (lowest, whether the lowest itself is allowed); None values are "not given"
 LIMITS = {"n": (1, True), "temperature": (0.0, True), "frames": (1, True), "seconds": (0.0, False),
-          "prime_seconds": (0.0, False), "bias": (0.0, True), "steps": (2, True)}
+          "prime_seconds": (0.0, False), "bias": (0.0, True), "steps": (2, True), "seed": (0, True)}
 
 
 def check_generation(**values) -> None:
@@ -40,7 +40,7 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
                  bias: float = 0.0, greedy: bool = False, options: dict | None = None) -> list[Clip]:
     """n clips from a trained model; with a prime, each continues the primer (primer included)."""
     check_generation(n=n, temperature=temperature, frames=max_frames, seconds=seconds, prime_seconds=prime_seconds,
-                     bias=bias)
+                     bias=bias, seed=seed)
     model, codec, meta = load_model(run)
     sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed)
     codec.configure_sampler(sampler, dict(options or {}))
@@ -57,7 +57,7 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
 def interpolate_clips(run: Path, a: Path, b: Path, steps: int = 8, temperature: float = 0.1,
                       seed: int | None = 0) -> list[Clip]:
     """Decode `steps` latents on the great circle between the encodings of A and B (VAE only)."""
-    check_generation(steps=steps, temperature=temperature)
+    check_generation(steps=steps, temperature=temperature, seed=seed)
     model, codec, meta = load_model(run)
     if not model.cfg.z_dim:
         raise SeqartError(f"{run}: interpolation needs a VAE model (train with --set model.z_dim=128)")

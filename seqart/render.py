@@ -69,7 +69,8 @@ def render_piece(path: Path, out_dir: Path | None = None) -> list[Path]:
     except SeqartError as e:
         raise SeqartError(f"{path}: render.model: {e}") from None
     clips = sample_clips(Path(spec["model"]), n=int(spec["n"]), temperature=float(spec["temperature"]),
-                         seed=int(spec["seed"]), prime=Path(spec["prime"]) if spec["prime"] else None,
+                         seed=int(spec["seed"]) if spec["seed"] >= 0 else None,  # -1: new each time
+                         prime=Path(spec["prime"]) if spec["prime"] else None,
                          prime_seconds=float(spec["prime_seconds"]) or None,
                          max_frames=int(spec["notes"]) or None, seconds=float(spec["seconds"]) or None,
                          options=dict(spec["options"]))

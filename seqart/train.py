@@ -27,7 +27,7 @@ from tqdm import tqdm
 from seqart import checkpoint
 from seqart.codecs import codec_from_config, codec_for_path
 from seqart.codecs.base import Codec
-from seqart.config import TrainConfig
+from seqart.config import TrainConfig, defaults
 from seqart.data import Batches, eval_batches
 from seqart.errors import SeqartError
 from seqart.model import MDNLSTM, ModelConfig
@@ -94,6 +94,8 @@ class Trainer:
         self.train_clips, self.valid_clips = splits["train"], splits["valid"]
         if latest is None and not cfg["train"].get("init"):
             self.codec.fit_norm(self.train_clips)
+        elif latest is None:  # fine-tuning: the model's space stays, the data's own statistics come in
+            self.codec.fit_data(self.train_clips)
         model_cfg = ModelConfig(layout=self.codec.layout.to_json(), **{k: v for k, v in cfg["model"].items() if k != "layout"})
         self.model = MDNLSTM(model_cfg).to(self.device)
         if latest is None and cfg["train"].get("init"):
@@ -106,15 +108,25 @@ class Trainer:
             self._resume(latest)
 
     def _init_from(self, data: Path, cfg: dict) -> tuple[dict, dict]:
-        """Fine-tuning: the model, its codec and normalisation come from `train.init`; Adam starts afresh."""
+        """Fine-tuning: the model, its codec and normalisation come from `train.init`; Adam starts afresh.
+
+        The codec's `training_options` (which files, splits, augmentation) come from this run's
+        settings; a model setting that differs from the initial model's is an error, not ignored.
+        """
         init = cfg["train"]["init"]
         model, codec, meta = load_model(Path(init))
         theirs = codec_for_path(data).modality
         if theirs != codec.modality:
             raise SeqartError(f"train.init={init}: a {codec.modality} model cannot learn from {data} ({theirs})")
-        self.codec = codec
+        fresh = defaults({})["model"]
+        for key, value in cfg["model"].items():
+            if value != fresh.get(key) and value != meta["model"].get(key):
+                raise SeqartError(f"model.{key}={value}: a fine-tune keeps the shape of train.init={init} "
+                                  f"(model.{key}={meta['model'].get(key)}); drop the setting")
+        options = codec.options | {k: cfg["codec"][k] for k in codec.training_options if k in cfg["codec"]}
+        self.codec = type(codec)(options, codec.norm)
         cfg = {"model": {k: v for k, v in meta["model"].items() if k != "layout"}, "train": cfg["train"],
-               "codec": codec.options}
+               "codec": self.codec.options}
         return model.state_dict(), cfg
 
     # --- checkpoints ------------------------------------------------------------------

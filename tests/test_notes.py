@@ -269,3 +269,15 @@ def test_bigram_beats_unigram_on_held_out_nottingham_tunes():
     codec.fit_norm(splits["train"])
     scores = NoteBaselines(codec, splits["train"][::4], splits["valid"]).score(splits["test"])
     assert scores["bigram"]["pitch"] < scores["unigram"]["pitch"] - 0.2
+
+
+def test_fine_tuning_widens_the_pitch_range_and_takes_the_new_tempo():
+    codec = NotesCodec({"pitch_lo": 55, "pitch_hi": 88, "ref_bpm": 120.0})  # as a shipped model's options hold
+    low = np.array([[0.0, 0.5, 40, 90, 0], [0.5, 0.5, 50, 90, 0]], float)  # start s, dur s, pitch, velocity, program
+    clip = notes_to_clip(low, {"bpm": 96.0})
+    codec.fit_data([clip])
+    assert (codec.options["pitch_lo"], codec.options["pitch_hi"]) == (40, 88)
+    assert codec.options["ref_bpm"] == 96.0
+    fresh = NotesCodec()
+    fresh.fit_norm([clip])  # a new model's range is the data's own, not widened from 0..127
+    assert (fresh.options["pitch_lo"], fresh.options["pitch_hi"]) == (40, 50)

@@ -223,3 +223,13 @@ def test_augment_scales_each_axis_and_drops_only_pen_down_points(datasets_dir):
     # the same seed gives the same augmentation
     again = StrokesCodec({"scale_aug": 0.0, "drop_prob": 0.3}).augment(clip, np.random.default_rng(3))
     np.testing.assert_array_equal(again.frames, dropped.frames)
+
+
+def test_a_checkpoint_from_before_dequantisation_loads_without_it():
+    from seqart.codecs import codec_from_config
+
+    new = StrokesCodec()
+    old_options = {k: v for k, v in new.options.items() if k != "dequantise"}  # what older model.json files hold
+    cfg = {"modality": "strokes", "options": old_options, "norm": new.norm.to_json()}
+    assert codec_from_config(cfg).options["dequantise"] == 0.0
+    assert codec_from_config(new.config()).options["dequantise"] == 1.0

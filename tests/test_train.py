@@ -13,6 +13,7 @@ import torch
 from seqart import checkpoint
 from seqart.codecs.strokes import StrokesCodec
 from seqart.config import defaults, merge
+from seqart.errors import SeqartError
 from seqart.modelio import load_model
 from seqart.train import train
 
@@ -57,15 +58,18 @@ def test_same_seed_same_weights(tmp_path):
 def test_fine_tuning_starts_from_the_given_model_and_keeps_its_codec(tmp_path):
     base, tuned = tmp_path / "base", tmp_path / "tuned"
     train(SHEEP, base, cfg("train.steps=6", "train.valid_every=6", "train.seed=3"), progress=False)
-    # lr 0: Adam cannot move the weights, so the tuned run must hold the initial weights exactly;
-    # the model's shape comes from the initial model, whatever the settings say (hidden 64 here)
+    # lr 0: Adam cannot move the weights, so the tuned run must hold the initial weights exactly
     result = train(SHEEP, tuned, cfg("train.steps=2", "train.valid_every=2", "train.lr=0.0", "train.min_lr=0.0",
-                                     f'train.init="{base}"', "model.hidden=64"), progress=False)
+                                     f'train.init="{base}"', "codec.scale_aug=0.0"), progress=False)
     wb, wt = weights(base), weights(tuned)
     assert all(torch.equal(wb[k], wt[k]) for k in wb)
     (_, c0, _), (m1, c1, meta) = load_model(base), load_model(tuned)
     assert m1.cfg.hidden == 32 and meta["step"] == 2 and meta["train"]["init"] == str(base)
     assert c0.norm.scale.tolist() == c1.norm.scale.tolist()
+    assert c1.options["scale_aug"] == 0.0 and c0.options["scale_aug"] == 0.15  # a training option of this run
+    with pytest.raises(SeqartError, match=r"model.hidden=64: a fine-tune keeps the shape of train.init=.*hidden=32"):
+        train(SHEEP, tmp_path / "other", cfg("train.steps=2", f'train.init="{base}"', "model.hidden=64"),
+              progress=False)
     # and it does learn from there: a real learning rate moves the weights
     moved = tmp_path / "moved"
     train(SHEEP, moved, cfg("train.steps=2", "train.valid_every=2", f'train.init="{base}"'), progress=False)
@@ -74,8 +78,6 @@ def test_fine_tuning_starts_from_the_given_model_and_keeps_its_codec(tmp_path):
 
 
 def test_fine_tuning_on_another_kind_of_data_is_a_clear_error(tmp_path):
-    from seqart.errors import SeqartError
-
     base = tmp_path / "base"
     train(SHEEP, base, cfg("train.steps=2", "train.valid_every=2"), progress=False)
     midi = Path(__file__).resolve().parents[1] / "datasets" / "midi" / "nottingham"

@@ -35,7 +35,7 @@ def codec_class(modality: str) -> type[Codec]:
 
 def codec_from_config(cfg: dict) -> Codec:
     cls = codec_class(cfg["modality"])
-    return cls(cfg.get("options"), Norm.from_json(cfg["norm"]))
+    return cls(cls.legacy_options | (cfg.get("options") or {}), Norm.from_json(cfg["norm"]))
 
 
 def codec_for_path(path: Path, options: dict | None = None) -> Codec:

@@ -42,6 +42,12 @@ class Codec:
 
     modality: str = ""
     suffixes: tuple[str, ...] = ()
+    # Options about the data and its augmentation, not the model's space: a fine-tune
+    # (`train.init`) takes these from the new run's settings, everything else from the initial model.
+    training_options: tuple[str, ...] = ()
+    # Options added after checkpoints were first written, with the value that reproduces what those
+    # checkpoints did: a checkpoint that lacks one loads with this value, not the new default.
+    legacy_options: dict = {}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         self.options = dict(options or {})
@@ -59,6 +65,10 @@ class Codec:
     def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
         """A randomly varied copy for training; the default is no change."""
         return clip
+
+    def fit_data(self, clips: list[Clip]) -> None:
+        """Fine-tuning: take in statistics of new training clips that leave the model's space alone
+        (notes: the pitch range and tempo). The default has none."""
 
     def fit_norm(self, clips: list[Clip]) -> None:
         """Fit shift and scale on training clips (mean and std of each continuous channel)."""

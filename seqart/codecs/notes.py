@@ -104,6 +104,7 @@ def channels(program: bool) -> tuple[str, ...]:
 @register
 class NotesCodec(Codec):
     modality = "notes"
+    training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
@@ -151,10 +152,16 @@ class NotesCodec(Codec):
         x = np.concatenate([self._log_times(c.frames, c.channels) for c in clips])
         std = x.std(axis=0)
         self.norm = Norm(x.mean(axis=0).astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32))
+        self.options.update(pitch_lo=127, pitch_hi=0)  # fit_data widens from nothing
+        self.fit_data(clips)
+
+    def fit_data(self, clips: list[Clip]) -> None:
+        """The pitch range (widened to hold these clips: transposition stays inside it) and the tempo."""
         pitches = np.concatenate([c.channel("pitch") for c in clips])
         bpms = [float(c.meta["bpm"]) for c in clips if c.meta.get("bpm")]
-        self.options.update(pitch_lo=int(pitches.min()), pitch_hi=int(pitches.max()),
-                            ref_bpm=float(np.median(bpms)) if bpms else 120.0)
+        o = self.options
+        o.update(pitch_lo=min(int(o["pitch_lo"]), int(pitches.min())), pitch_hi=max(int(o["pitch_hi"]), int(pitches.max())),
+                 ref_bpm=float(np.median(bpms)) if bpms else 120.0)
 
     def to_model(self, clip: Clip) -> np.ndarray:
         logt = self._log_times(clip.frames, clip.channels)  # (T, 2)

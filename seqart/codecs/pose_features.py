@@ -157,6 +157,8 @@ class PoseDecoder:
         rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
         if T:
             self.pos, self.yaw, self.six = pos[-1].copy(), float(yaw[-1]), six[-1].copy()
+            if not (np.isfinite(self.pos).all() and np.isfinite(self.yaw)):  # one bad frame must not spoil the rest
+                self.reset()
         return _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width :], self.raw_columns)
 
 

@@ -53,6 +53,7 @@ LEARNT = ("skeleton", "kept", "static")
 class PosesCodec(Codec):
     modality = "poses"
     suffixes = (".bvh",)
+    training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)

@@ -136,6 +136,8 @@ LAYOUT = Layout(CHANNELS, (Mixture(("dx", "dy"), "bivariate"),), (Categorical("p
 class StrokesCodec(Codec):
     modality = "strokes"
     suffixes = (".npz", ".ndjson", ".svg", ".jhf")
+    training_options = ("max_len", "scale_aug", "drop_prob", "rdp_epsilon", "dequantise")
+    legacy_options = {"dequantise": 0.0}  # models trained before dequantisation saw exact offsets
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)

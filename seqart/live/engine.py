@@ -56,6 +56,7 @@ class Engine:
         self.frames = self.resyncs = self.sequences = 0
         self.error: BaseException | None = None
         self._zero_run = 0
+        self._failures = 0  # sampling failures in a row
         self._last_beat: float | None = None  # the clock's beat when last looked at (jump detection)
         self._stop = threading.Event()
         self._gen: threading.Thread | None = None
@@ -217,10 +218,15 @@ class Engine:
         try:
             frame = self.sampler.step()
         except ValueError as e:  # e.g. NaN probabilities from a poisoned state: start afresh, keep playing
-            self.status(f"generation failed ({e}); model state reset")
+            self._failures += 1
+            if self._failures in (1, 10) or self._failures % 100 == 0:  # a model that always fails: say so, not flood
+                self.status(f"generation failed ({e}); model state reset" +
+                            (f" ({self._failures} times in a row)" if self._failures > 1 else ""))
             self.sampler.reset()
             self.renderer.reset()
+            self._stop.wait(min(0.001 * self._failures, 0.5))  # back off instead of spinning at real-time priority
             return
+        self._failures = 0
         self.frames += 1
         if frame is None:
             self.sched.queue.extend(self.renderer.end(self.cursor))

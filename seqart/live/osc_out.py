@@ -216,13 +216,13 @@ class OscTcpSink(Sink):
 
     def panic(self):
         with self._lock:
-            if self.sock is None or self._pending:  # never splice into a half-sent packet
+            if self.sock is None:
                 return
+            data = self._pending + self.panic_packet  # after the half-sent packet, never inside it
             try:
-                n = self.sock.send(self.panic_packet)
-                self._pending = self.panic_packet[n:]
+                self._pending = data[self.sock.send(data):]
             except OSError:
-                pass
+                self._pending = data
 
     def close(self):
         if self.sock is not None:

@@ -85,15 +85,11 @@ def build(cfg: dict, status: Callable[[str], None]):
             """Runs on the control thread; the tempo and reference tempo change only once the load worked."""
             if kind == "model":
                 sampler, renderer, name = load_voice(cfg, text)
-                bpm = ref_bpm(cfg, sampler.codec)
-                engine.command("call", lambda e: setattr(e, "ref_bpm", bpm))
-                return sampler, renderer, name
+                return sampler, renderer, name, True, ref_bpm(cfg, sampler.codec)  # keeps the temperature
             new = load_piece(resolve_path(cfg, text))
             sampler, renderer, name = load_voice(new)
-            bpm, tempo = ref_bpm(new, sampler.codec), new["clock"]["tempo"]
-            engine.command("tempo", tempo)
-            engine.command("call", lambda e: setattr(e, "ref_bpm", bpm))
-            return sampler, renderer, new["piece"]["title"] or name, False  # its temperature too
+            engine.command("tempo", new["clock"]["tempo"])
+            return sampler, renderer, new["piece"]["title"] or name, False, ref_bpm(new, sampler.codec)
 
         closers.append(ControlServer(engine, cfg["control"]["osc_port"], cfg["control"]["host"], status, loader,
                                      cfg["render"]["prefix"]))

@@ -122,7 +122,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
 
 # (section, key, lowest, highest, whether the lowest itself is allowed): values outside fail in one line
 RANGES = [
-    ("piece", "gap_beats", 0.0, 64.0, True), ("piece", "lookahead", 0.0, 10.0, False),
+    ("piece", "duration", 0.0, 7 * 86400.0, True), ("piece", "gap_beats", 0.0, 64.0, True), ("piece", "lookahead", 0.0, 10.0, False),
     ("piece", "prime_seconds", 0.0, 3600.0, True), ("piece", "status_every", 0.0, 3600.0, False),
     ("piece", "temperature", 0.0, 10.0, True), ("clock", "tempo", 1.0, 999.0, True),
     ("clock", "ref_bpm", 0.0, 999.0, True), ("clock", "beats_per_bar", 1, 64, True),
