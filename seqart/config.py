@@ -92,7 +92,7 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
-    check_ranges(cfg)
+    check_ranges(cfg, RANGES)
     return cfg
 
 
@@ -112,11 +112,16 @@ RANGES = {
 }
 
 
-def check_ranges(cfg: dict) -> None:
-    """A value that type-checks but cannot work (lr = -1, mixtures = 0) fails here, in one line."""
-    for (section, key), (lo, hi, lo_ok) in RANGES.items():
+def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
+    """A value that type-checks but cannot work (lr = -1, mixtures = 0) fails here, in one line.
+
+    ranges: {(section, key): (lowest, highest, whether the lowest itself is allowed)}; source
+    (a file, "--set") starts the message when given.
+    """
+    for (section, key), (lo, hi, lo_ok) in ranges.items():
         v = cfg.get(section, {}).get(key)
         if v is None:
             continue
         if not (lo <= v <= hi and (lo_ok or v > lo)) or v != v:
-            raise SeqartError(f"{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")
+            where = f"{source}: " if source else ""
+            raise SeqartError(f"{where}{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")

@@ -14,7 +14,7 @@ import copy
 import tomllib
 from pathlib import Path
 
-from seqart.config import parse_value, set_setting
+from seqart.config import check_ranges, parse_value, set_setting
 from seqart.errors import SeqartError
 
 DEFAULTS: dict[str, dict] = {
@@ -95,7 +95,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
                 raise SeqartError(f"{path}: unknown section [{section}] (known: {', '.join(cfg)})")
             for k, v in table.items():
                 set_setting(cfg, section, k, v, str(path))
-        check_ranges(cfg, str(path))
+        check_ranges(cfg, RANGES, str(path))
     for item in sets:
         key, eq, text = item.partition("=")
         key = key.strip()
@@ -116,28 +116,21 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     cfg["_dir"] = Path(path).resolve().parent if path is not None else Path.cwd()
     if sets:
-        check_ranges(cfg, "--set")  # the file's values passed above, so an override is to blame
+        check_ranges(cfg, RANGES, "--set")  # the file's values passed above, so an override is to blame
     return cfg
 
 
-# (section, key, lowest, highest, whether the lowest itself is allowed): values outside fail in one line
-RANGES = [
-    ("piece", "duration", 0.0, 7 * 86400.0, True), ("piece", "gap_beats", 0.0, 64.0, True), ("piece", "lookahead", 0.0, 10.0, False),
-    ("piece", "prime_seconds", 0.0, 3600.0, True), ("piece", "status_every", 0.0, 3600.0, False),
-    ("piece", "temperature", 0.0, 10.0, True), ("clock", "tempo", 1.0, 999.0, True),
-    ("clock", "ref_bpm", 0.0, 999.0, True), ("clock", "beats_per_bar", 1, 64, True),
-    ("osc", "ahead_ms", 0.0, 2000.0, True), ("osc", "latency_ms", 0.0, 5000.0, True),
-    ("midi", "latency_ms", 0.0, 5000.0, True), ("listen", "silence_beats", 0.0, 64.0, False),
-    ("listen", "answer_beats", 0.0, 1024.0, True), ("control", "osc_port", 0, 65535, True),
-]
-
-
-def check_ranges(cfg: dict, source: str) -> None:
-    for section, key, lo, hi, lo_ok in RANGES:
-        v = cfg[section][key]
-        if not (lo <= v <= hi and (lo_ok or v > lo)):
-            span = f"{'[' if lo_ok else '('}{lo}, {hi}]"
-            raise SeqartError(f"{source}: {section}.{key} = {v} is out of range {span}")
+# (section, key) -> (lowest, highest, whether the lowest itself is allowed): values outside fail in one line
+RANGES = {
+    ("piece", "duration"): (0.0, 7 * 86400.0, True), ("piece", "gap_beats"): (0.0, 64.0, True),
+    ("piece", "lookahead"): (0.0, 10.0, False), ("piece", "prime_seconds"): (0.0, 3600.0, True),
+    ("piece", "status_every"): (0.0, 3600.0, False), ("piece", "temperature"): (0.0, 10.0, True),
+    ("clock", "tempo"): (1.0, 999.0, True), ("clock", "ref_bpm"): (0.0, 999.0, True),
+    ("clock", "beats_per_bar"): (1, 64, True), ("osc", "ahead_ms"): (0.0, 2000.0, True),
+    ("osc", "latency_ms"): (0.0, 5000.0, True), ("midi", "latency_ms"): (0.0, 5000.0, True),
+    ("listen", "silence_beats"): (0.0, 64.0, False), ("listen", "answer_beats"): (0.0, 1024.0, True),
+    ("control", "osc_port"): (0, 65535, True),
+}
 
 
 def resolve_path(cfg: dict, text: str) -> Path:
