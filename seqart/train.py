@@ -226,7 +226,10 @@ def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True) -> dict:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() and cfg["train"]["device"] != "cpu" else "gloo")
     try:
-        return Trainer(data, run_dir, cfg, progress).run()
+        result = Trainer(data, run_dir, cfg, progress).run()
+        if world > 1 and dist.is_initialized():
+            dist.barrier()  # every rank is past its last collective before any tears gloo down
+        return result
     finally:
         if world > 1 and dist.is_initialized():
             dist.destroy_process_group()

@@ -130,7 +130,8 @@ def test_two_process_torchrun(tmp_path):
            "--out", str(run), "--steps", "6", "--quiet", *[a for s in TINY + ["train.valid_every=3"] for a in ("--set", s)]]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    why = [line for line in done.stderr.splitlines() if "terminate" in line or "what()" in line or "Error" in line]
+    assert done.returncode == 0, "\n".join(why[:10]) + "\n" + done.stderr[-1500:]
     log = [__import__("json").loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log] == [3, 6] and all(e["world"] == 2 for e in log)
     load_model(run)
