@@ -46,8 +46,17 @@ def train(
     cfg = merge(defaults(codec.options), config, sets)
     if init is not None:
         cfg["train"]["init"] = init
-    result = run_training(data, out, cfg, progress=not quiet)
+    result = run_training(data, out, cfg, progress=not quiet, log=_log_line)
     typer.echo(json.dumps(result), err=True)
+    if "interrupted" in result:  # the shell's convention for a run ended by a signal: 128 + its number
+        raise typer.Exit(128 + (15 if "SIGTERM" in result["interrupted"] else 2))
+
+
+def _log_line(line: str) -> None:
+    """A line for the person training, printed above the progress bar rather than through it."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
 
 
 @app.command("eval")

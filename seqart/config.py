@@ -33,6 +33,8 @@ class TrainConfig:
     kl_min: float = 0.2  # KL tolerance (nats per latent dim): no pressure below it
     threads: int = 1  # torch threads per process; 1 stays fast when other work shares the CPU
     device: str = "auto"  # "auto", "cpu" or "cuda"
+    precision: str = "auto"  # "auto" (bf16 where the CPU or GPU has it, else fp32), "bf16" or "fp32"
+    checkpoint_minutes: float = 5.0  # save latest/ at least this often (besides every validation)
     init: str = ""  # fine-tune: start from this model's weights (run folder, model folder or shipped name)
 
 
@@ -93,6 +95,7 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     check_ranges(cfg, RANGES)
+    check_choices(cfg, CHOICES)
     return cfg
 
 
@@ -105,7 +108,7 @@ RANGES = {
     ("train", "patience"): (0, 10**6, True), ("train", "kl_weight"): (0.0, 1e6, True),
     ("train", "kl_weight_start"): (0.0, 1e6, True), ("train", "kl_decay"): (0.0, 1.0, True),
     ("train", "kl_min"): (0.0, 1e6, True), ("train", "threads"): (1, 1024, True),
-    ("train", "seed"): (0, 2**32 - 1, True),
+    ("train", "seed"): (0, 2**32 - 1, True), ("train", "checkpoint_minutes"): (0.0, 1e6, False),
     ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
     ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
     ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),
@@ -125,3 +128,15 @@ def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
         if not (lo <= v <= hi and (lo_ok or v > lo)) or v != v:
             where = f"{source}: " if source else ""
             raise SeqartError(f"{where}{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")
+
+
+# (section, key) -> the values a string setting may take
+CHOICES = {("train", "device"): ("auto", "cpu", "cuda"), ("train", "precision"): ("auto", "bf16", "fp32")}
+
+
+def check_choices(cfg: dict, choices: dict) -> None:
+    """A string setting outside its few allowed values fails here, in one line."""
+    for (section, key), allowed in choices.items():
+        v = cfg.get(section, {}).get(key)
+        if v is not None and v not in allowed:
+            raise SeqartError(f"{section}.{key} = {v!r} is not one of {', '.join(allowed)}")

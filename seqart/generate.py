@@ -15,7 +15,7 @@ import numpy as np
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
-from seqart.sample import Sampler, encode, slerp
+from seqart.sample import Sampler, encode, frame_limit, slerp
 
 
 # flag -> (lowest, whether the lowest itself is allowed); None values are "not given"
@@ -42,7 +42,8 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
     check_generation(n=n, temperature=temperature, frames=max_frames, seconds=seconds, prime_seconds=prime_seconds,
                      bias=bias, seed=seed)
     model, codec, meta = load_model(run)
-    sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed)
+    sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
+                      max_frames=max_frames or (None if seconds else frame_limit(meta, model)))
     codec.configure_sampler(sampler, dict(options or {}))
     primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
     # Without --frames: a --seconds request runs until that much time; otherwise the training window.

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from seqart.layout import Layout
 from seqart.mdn import head_nll
+from seqart.precision import full_precision
 
 
 @dataclass
@@ -82,7 +83,8 @@ class MDNLSTM(nn.Module):
         hb, _ = self.enc_bwd(e_rev)
         pick = last.view(B, 1, 1).expand(B, 1, hf.shape[-1])
         h = torch.cat([hf.gather(1, pick), hb.gather(1, pick)], -1).squeeze(1)
-        mu, logvar = self.to_latent(h).chunk(2, -1)
+        with full_precision(x.device.type):  # the latent and its KL in fp32
+            mu, logvar = self.to_latent(h.float()).chunk(2, -1)
         return mu, logvar
 
     def initial_state(self, z: torch.Tensor | None, batch: int, device=None):
@@ -105,14 +107,17 @@ class MDNLSTM(nn.Module):
         if self.cfg.z_dim:
             mu, logvar = self.encode(x, mask.sum(1))
             z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if z_sample else mu
-            losses["kl"] = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), -1)) / self.cfg.z_dim
+            with full_precision(x.device.type):
+                losses["kl"] = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), -1)) / self.cfg.z_dim
             state = self.initial_state(z, B, x.device)
             inp = torch.cat([inp, z.unsqueeze(1).expand(B, T, -1)], -1)
         out, _ = self.decoder(inp, state)
-        # Head, dropout and loss run on real frames only: (N, H) with N = mask.sum().
-        valid = x[mask]
-        raw = self.head(self.drop(out[mask]))
-        losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device)))
+        # Head, dropout and loss run on real frames only: (N, H) with N = mask.sum(); always
+        # in fp32, also under bf16 autocast (seqart.precision says why).
+        with full_precision(x.device.type):
+            valid = x[mask]
+            raw = self.head(self.drop(out[mask].float()))
+            losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device)))
         return raw, losses
 
     def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -11,6 +11,17 @@ Controls (Ha & Eck 2017, sec. 3.3; Graves 2013, sec. 5.2):
 * Graves' bias b: logits * (1 + b) and sigma * exp(-b), sharper as b grows;
 * greedy: the most likely component's mean and the most likely class
   (the same as tau -> 0).
+
+The end token is the exception to temperature and bias: whether the sequence
+ends at a step is drawn with the model's own probability, and only then are
+the remaining classes tempered among themselves. Ending happens once in a
+whole drawing, so at no single step is it the most likely class; dividing its
+logit by tau < 1 would shrink it exponentially (p_end = 0.3 against 0.7 for
+"pen down" becomes 0.014 at tau = 0.2), and a low-temperature model would
+never finish. Greedy ends where the model says ending is more likely than not.
+
+Every sequence also stops at `max_frames` (see `frame_limit`), so a model that
+does not end cannot run forever, in a file or on stage.
 """
 
 from __future__ import annotations
@@ -39,9 +50,24 @@ def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
     return int(cdf.searchsorted(rng.random(), side="right"))
 
 
+def frame_limit(meta: dict, model: MDNLSTM) -> int | None:
+    """Default frames per generated sequence: a model with an end token (drawings) stops at its
+    training window if it has not ended by then (it never learned anything longer); a model that
+    streams (notes, poses: no end token) runs until the caller stops it."""
+    if model.layout.end is None:
+        return None
+    return int(meta.get("train", {}).get("max_len") or DEFAULT_WINDOW)
+
+
+DEFAULT_WINDOW = 1000  # frames, for a model trained on whole sequences (train.max_len = 0)
+
+
 class Sampler:
     def __init__(self, model: MDNLSTM, codec: Codec, temperature: float = 1.0, bias: float = 0.0,
-                 greedy: bool = False, seed: int | None = None, z: np.ndarray | None = None):
+                 greedy: bool = False, seed: int | None = None, z: np.ndarray | None = None,
+                 max_frames: int | None = None):
+        """max_frames: each sequence ends after this many frames (None: only at the end token)."""
+        self.max_frames = max_frames
         self.model, self.codec, self.layout = model, codec, model.layout
         self.m, self.n_cont = model.cfg.mixtures, model.n_cont
         self.temperature, self.bias, self.greedy = float(temperature), float(bias), greedy
@@ -138,6 +164,9 @@ class Sampler:
         """The next frame (C,) in clip units and layout channel order, or None after the end token."""
         if self.done:
             return None
+        if self.max_frames is not None and self.frames >= self.max_frames:
+            self.done = True
+            return None
         h = self._advance()
         frame = self._sample(self.head_w @ h + self.head_b)
         self._input = self._embed(frame)
@@ -157,7 +186,8 @@ class Sampler:
         greedy = self.greedy or self.temperature <= 1e-6
         tau = max(self.temperature, 1e-6)
         cont = [self._sample_mixture(p, greedy, tau) for p in mixtures]
-        classes = [self._sample_class(c.channel, logits, greedy, tau) for c, logits in zip(self.layout.categoricals, cats)]
+        classes = [self._sample_class(c.channel, logits, greedy, tau, self._end_class(c.channel))
+                   for c, logits in zip(self.layout.categoricals, cats)]
         return np.concatenate(cont + [np.asarray(classes, np.float64)]).astype(np.float32)
 
     def _sample_mixture(self, p: dict, greedy: bool, tau: float) -> np.ndarray:
@@ -173,10 +203,20 @@ class Sampler:
             n[1] = rho * n[0] + np.sqrt(1.0 - rho * rho) * n[1]
         return mu + sigma * n
 
-    def _sample_class(self, channel: str, logits: np.ndarray, greedy: bool, tau: float) -> int:
-        logits = logits * (1.0 + self.bias)
+    def _end_class(self, channel: str) -> int | None:
+        end = self.layout.end
+        return int(end[1]) if end is not None and end[0] == channel else None
+
+    def _sample_class(self, channel: str, logits: np.ndarray, greedy: bool, tau: float, end: int | None) -> int:
         if channel in self.allowed:
             logits = np.where(self.allowed[channel], logits, -np.inf)
+        if end is not None:  # the end token at the model's own odds (module docstring)
+            p_end = _softmax(logits)[end]
+            if (p_end > 0.5) if greedy else (self.rng.random() < p_end):
+                return end
+            logits = logits.copy()
+            logits[end] = -np.inf
+        logits = logits * (1.0 + self.bias)
         if greedy:
             return int(np.argmax(logits))
         return _draw(self.rng, _softmax(logits / tau))
@@ -190,6 +230,8 @@ class Sampler:
         self.reset()
         if prime is not None:
             self.prime(prime)
+        if self.max_frames is not None:
+            max_frames = min(max_frames, self.max_frames)
         frames, elapsed = [], 0.0
         while len(frames) < max_frames and (seconds is None or elapsed < seconds):
             f = self.step()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from seqart import checkpoint
+from seqart import checkpoint, precision
 from seqart.codecs import codec_from_config, codec_for_path
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
@@ -72,8 +74,10 @@ def _restore_optimizer(opt, tensors: dict, meta: dict) -> None:
 
 
 class Trainer:
-    def __init__(self, data: Path, run_dir: Path, cfg: dict, progress: bool = True):
-        self.run_dir, self.progress = Path(run_dir), progress
+    def __init__(self, data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None):
+        """log: a function that shows one line to the person training (the CLI passes one); None: silent."""
+        self.run_dir, self.progress, self.data = Path(run_dir), progress, Path(data)
+        self.log = log or (lambda line: None)
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         latest = checkpoint.find(self.run_dir / "latest")
@@ -90,6 +94,7 @@ class Trainer:
         torch.set_num_threads(self.tc.threads)
         torch.manual_seed(self.tc.seed)
         self.device = pick_device(self.tc.device)
+        self.precision = precision.resolve(self.tc.precision, self.device)
         splits = split_clips(self.codec.read(Path(data)))
         self.train_clips, self.valid_clips = splits["train"], splits["valid"]
         if latest is None and not cfg["train"].get("init"):
@@ -104,8 +109,11 @@ class Trainer:
         self.batches = Batches(self.codec, self.train_clips, self.tc.batch_size, self.tc.max_len,
                                self.tc.seed, self.tc.augment, self.rank, self.world)
         self.step, self.best, self.bad_checks = 0, math.inf, 0
+        self.metrics: dict = {}  # of the last validation, stored with every checkpoint
+        self.resumed_from = latest
         if latest is not None:
             self._resume(latest)
+        self.test_clips = splits.get("test", [])
 
     def _init_from(self, data: Path, cfg: dict) -> tuple[dict, dict]:
         """Fine-tuning: the model, its codec and normalisation come from `train.init`; Adam starts afresh.
@@ -167,7 +175,8 @@ class Trainer:
     def _train_step(self, net, x, mask) -> dict:
         for g in self.opt.param_groups:
             g["lr"] = self.lr()
-        _, losses = net(x.to(self.device), mask.to(self.device))
+        with precision.autocast(self.precision, self.device):
+            _, losses = net(x.to(self.device), mask.to(self.device))
         loss = losses["nll"]
         if "kl" in losses:  # KL below the tolerance floor exerts no pressure (sketch-rnn)
             loss = loss + self.kl_weight() * torch.clamp(losses["kl"], min=self.tc.kl_min)
@@ -184,6 +193,7 @@ class Trainer:
         if self.rank == 0:
             metrics = {"valid": evaluate(self.model, self.codec, self.valid_clips, self.tc.batch_size, self.tc.max_len),
                        "train": train_losses, "lr": self.lr()}
+            self.metrics = metrics
             improved = metrics["valid"]["nll"] < self.best
             if improved:
                 self.best, self.bad_checks = metrics["valid"]["nll"], 0
@@ -195,38 +205,143 @@ class Trainer:
             stop[0] = float(bool(self.tc.patience) and self.bad_checks >= self.tc.patience)
         if self.world > 1:
             dist.broadcast(stop, 0)
+        self.last_save = time.monotonic()
         return bool(stop[0])
+
+    # --- what the person training is told -----------------------------------------
+    def describe(self) -> str:
+        """One line: what is trained on what, how big, where and in which precision."""
+        cfg, params = self.model.cfg, sum(p.numel() for p in self.model.parameters())
+        vae = f", VAE z {cfg.z_dim}" if cfg.z_dim else ""
+        return (f"training a {self.codec.modality} model on {self.data}: {len(self.train_clips)} train / "
+                f"{len(self.valid_clips)} valid / {len(self.test_clips)} test clips; LSTM {cfg.hidden} x {cfg.layers}, "
+                f"{cfg.mixtures} mixtures{vae}, {params / 1e6:.2f} M parameters; {self.device.type}, "
+                f"{self.precision}, {self.tc.threads} thread{'s' if self.tc.threads != 1 else ''}")
+
+    def _announce(self) -> None:
+        if self.rank != 0:
+            return
+        self.log(self.describe())
+        if self.resumed_from is not None:
+            self.log(f"resuming from step {self.step} of {self.tc.steps} ({self.resumed_from})")
+
+    # --- the loop ---------------------------------------------------------------------
+    def _flags(self, signalled: int, started: float, validated: bool) -> tuple[bool, bool, bool]:
+        """(stop for a signal, validate now, save now), the same on every rank (rank 0's clock decides)."""
+        now = time.monotonic()
+        due = self.step % self.tc.valid_every == 0 or self.step == self.tc.steps
+        early = not validated and now - started >= EARLY_VALIDATION_S  # so the bar soon shows a real best
+        save = now - self.last_save >= 60.0 * self.tc.checkpoint_minutes
+        flags = torch.tensor([float(signalled > 0), float(due or early), float(save)])
+        if self.world > 1:
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+        return bool(flags[0]), bool(flags[1]), bool(flags[2])
+
+    def _eta(self, t0: float, s0: int) -> None:
+        per = (time.monotonic() - t0) / max(self.step - s0, 1)
+        left = per * (self.tc.steps - self.step)
+        self.log(f"about {_duration(left)} to step {self.tc.steps} ({per:.2f} s/step, validation not counted)")
 
     def run(self) -> dict:
         checkpoint.ensure_dir(self.run_dir)
+        self._announce()
         net = self.model
         if self.world > 1:
             net = torch.nn.parallel.DistributedDataParallel(self.model)
         bar = tqdm(total=self.tc.steps, initial=self.step, disable=not self.progress or self.rank != 0,
                    desc="train", unit="step", dynamic_ncols=True)
         losses: dict = {}
+        result: dict = {}
         batches = iter(self.batches)
-        while self.step < self.tc.steps:
-            x, mask = next(batches)
-            losses = self._train_step(net, x, mask)
-            if not all(math.isfinite(v) for v in losses.values()):
-                raise SeqartError(f"training diverged at step {self.step}: loss {losses}")
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses['nll']:.3f}", best=f"{self.best:.3f}")
-            if self.step % self.tc.valid_every == 0 or self.step == self.tc.steps:
-                if self._validate(losses):
+        started, validated, s0 = time.monotonic(), False, self.step
+        self.last_save = started
+        with _SignalCatcher() as caught:
+            while self.step < self.tc.steps:
+                x, mask = next(batches)
+                losses = self._train_step(net, x, mask)
+                if not all(math.isfinite(v) for v in losses.values()):
+                    raise SeqartError(f"training diverged at step {self.step}: loss {losses}")
+                bar.update(1)
+                best = f"{self.best:.3f}" if math.isfinite(self.best) else "-"
+                bar.set_postfix(loss=f"{losses['nll']:.3f}", best=best)
+                if self.step - s0 == ETA_AFTER_STEPS and self.rank == 0:
+                    self._eta(started, s0)
+                stop, validate, save = self._flags(caught.signum, started, validated)
+                if stop:
+                    result["interrupted"] = self._interrupted(caught.signum)
                     break
+                if validate:
+                    validated = True
+                    if self._validate(losses):
+                        result["stopped_early"] = self._stopped_early()
+                        break
+                elif save and self.rank == 0:
+                    self._save(self.metrics, best=False)
+                    self.last_save = time.monotonic()
         bar.close()
-        return {"step": self.step, "best_valid_nll": self.best, "train": losses}
+        return {"step": self.step, "best_valid_nll": self.best, "train": losses} | result
+
+    def _interrupted(self, signum: int) -> str:
+        """Save where we are (rank 0) and say so; the caller ends the process."""
+        name = signal.Signals(signum).name if signum > 0 else "a signal on another rank"
+        if self.rank == 0:
+            self._save(self.metrics, best=False)
+        line = (f"stopped by {name} at step {self.step} of {self.tc.steps}: saved {self.run_dir / 'latest'}; "
+                "run the same command to resume")
+        if self.rank == 0:
+            self.log(line)
+        return line
+
+    def _stopped_early(self) -> str:
+        line = (f"stopped early at step {self.step} of {self.tc.steps}: no better validation NLL in "
+                f"{self.bad_checks} validations (train.patience = {self.tc.patience}); best {self.best:.4f} "
+                f"in {self.run_dir / 'best'}")
+        if self.rank == 0:
+            self.log(line)
+        return line
 
 
-def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True) -> dict:
+EARLY_VALIDATION_S = 60.0  # a first validation after about a minute, before valid_every comes round
+ETA_AFTER_STEPS = 20  # steps timed before the estimate of the time left is printed
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{max(minutes, 1)} min"
+
+
+class _SignalCatcher:
+    """SIGINT and SIGTERM set `signum` instead of killing the loop, which then saves and stops.
+
+    Only the main thread can install handlers; elsewhere (a training run from a worker thread)
+    signals keep their usual effect. A second Ctrl-C while the checkpoint is written is ignored:
+    the write is atomic anyway, and a half-finished save would only be thrown away.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self):
+        self.signum, self.old = 0, {}
+        if threading.current_thread() is threading.main_thread():
+            for s in self.SIGNALS:
+                self.old[s] = signal.signal(s, self._catch)
+        return self
+
+    def _catch(self, signum, frame) -> None:
+        self.signum = self.signum or signum
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self.old.items():
+            signal.signal(s, handler)
+
+
+def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None) -> dict:
     """Train (or resume) a run; under torchrun, sets up and tears down the process group."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() and cfg["train"]["device"] != "cpu" else "gloo")
     try:
-        result = Trainer(data, run_dir, cfg, progress).run()
+        result = Trainer(data, run_dir, cfg, progress, log).run()
         if world > 1 and dist.is_initialized():
             dist.barrier()  # every rank is past its last collective before any tears gloo down
         return result

@@ -27,16 +27,17 @@ from seqart.live.piece import load_piece, resolve_path
 def load_voice(cfg: dict, model_text: str | None = None):
     """(Sampler, Renderer, name) for the piece's model (or another model)."""
     from seqart.modelio import load_model
-    from seqart.sample import Sampler
+    from seqart.sample import Sampler, frame_limit
 
     p = cfg["piece"]
     text = model_text or p["model"]
     if not text:
         raise SeqartError("piece: set [piece] model (a run folder, model folder or shipped model name)")
     path = resolve_path(cfg, text)
-    model, codec, _meta = load_model(path)
+    model, codec, meta = load_model(path)
     seed = None if p["seed"] < 0 else p["seed"]
-    sampler = Sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed)
+    sampler = Sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed,
+                      max_frames=frame_limit(meta, model))
     codec.configure_sampler(sampler, dict(cfg.get("options") or {}))
     if p["prime"] and model_text is None:
         sampler.prime(codec.prime_clip(resolve_path(cfg, p["prime"]), p["prime_seconds"] or None))
