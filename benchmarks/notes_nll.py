@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 from seqart.baselines import NoteBaselines
-from seqart.evaluate import evaluate_run
+from seqart.evaluate import evaluate_run, in_data_units
 from seqart.modelio import load_model, resolve
 from seqart.splits import split_clips
 
@@ -37,10 +37,13 @@ def main() -> None:
         "clips": {k: len(v) for k, v in splits.items()},
         "notes": {k: sum(len(c) for c in v) for k, v in splits.items()},
         "model_step": meta.get("step"), "model_config": meta["model"] | {"layout": "(notes layout)"},
-        "units": "nats per note: (dt, dur) density in the model's normalised log-time space + pitch + velocity classes",
+        "units": "nats per note: (dt, dur) density in log-seconds (the data's units, any model's normalisation undone) "
+                 "+ pitch + velocity classes",
     }
     model_scores = evaluate_run(Path(a.run), Path(a.data), a.split)
     base = NoteBaselines(codec, splits["train"], splits["valid"]).score(splits[a.split])
+    for k in ("bigram", "unigram"):  # scored in the model's space: into the data's units, as the model's score
+        base[k] = in_data_units(base[k], codec, splits[a.split]) | {"frames": base[k]["frames"]}
     result["nll_per_note"] = {"model": model_scores, "bigram": base["bigram"], "unigram": base["unigram"]}
     result["baseline_settings"] = base["settings"]
     result["model_beats_both"] = model_scores["nll"] < min(base["bigram"]["nll"], base["unigram"]["nll"])

@@ -34,7 +34,7 @@ from seqart.data import Batches, eval_batches
 from seqart.errors import SeqartError
 from seqart.model import MDNLSTM, ModelConfig
 from seqart.modelio import load_model
-from seqart.splits import split_clips
+from seqart.splits import describe_split, make_split
 
 
 def pick_device(name: str) -> torch.device:
@@ -95,7 +95,8 @@ class Trainer:
         torch.manual_seed(self.tc.seed)
         self.device = pick_device(self.tc.device)
         self.precision = precision.resolve(self.tc.precision, self.device)
-        splits = split_clips(self.codec.read(Path(data)))
+        self.split = make_split(self.codec.read(Path(data)), self.codec)
+        splits = self.split.clips
         self.train_clips, self.valid_clips = splits["train"], splits["valid"]
         if latest is None and not cfg["train"].get("init"):
             self.codec.fit_norm(self.train_clips)
@@ -222,6 +223,7 @@ class Trainer:
         if self.rank != 0:
             return
         self.log(self.describe())
+        self.log(describe_split(self.split))  # what is held out, by name
         if self.resumed_from is not None:
             self.log(f"resuming from step {self.step} of {self.tc.steps} ({self.resumed_from})")
 

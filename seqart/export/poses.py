@@ -29,6 +29,7 @@ from seqart.codecs.pose_features import mirror_name
 from seqart.codecs.poses import clip_to_motion
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
+from seqart.export.gif_timing import frame_durations_ms
 from seqart.formats.bvh import Motion, bvh_text
 from seqart.kinematics import forward_kinematics, joint_positions
 
@@ -181,7 +182,8 @@ def write_gif(clips: list[Clip], dest, *, size: int = 320, fps: float | None = N
     """Stick-figure animation; `fps` below the clips' rate drops frames to keep files small."""
     frames, rate = render_frames(clips, size, fps, azimuth, elevation, drift)
     buf = io.BytesIO()
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=int(round(1000 / rate)),
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=frame_durations_ms(len(frames), 1.0 / rate),
                 loop=0, optimize=False, disposal=1)
     with output(dest, binary=True) as f:
         f.write(buf.getvalue())

@@ -21,6 +21,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
+from seqart.export.gif_timing import frame_durations_ms
 from seqart.export.sheet import Sheet, lay_out
 from seqart.export.svg import _as_list, _check_positive
 
@@ -182,8 +183,8 @@ def write_gif(clips, dest, *, page="auto", landscape: bool = False, margin_mm: f
                             stroke_width_mm=stroke_width_mm, color=color, background=background, page=page,
                             landscape=landscape, margin_mm=margin_mm, columns=columns, gap_mm=gap_mm,
                             same_scale=same_scale, cell_mm=cell_mm)
-    durations = [ms] * len(frames)
-    durations[-1] += max(0, round(float(hold_s) * 1000))
+    durations = frame_durations_ms(len(frames), ms / 1000)
+    durations[-1] += 10 * max(0, round(float(hold_s) * 100))  # GIF delays count hundredths
     with output(dest, binary=True) as f:
         frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
                        loop=0, optimize=True)  # optimize: unchanged pixels become transparent
