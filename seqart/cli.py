@@ -15,13 +15,29 @@ import typer
 
 from seqart.errors import SeqartError
 
+# rich_markup_mode=None: help texts are shown as written ("[model]" is a settings table, not markup).
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Train and play mixture-density LSTMs on strokes, notes and poses.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from seqart import __version__
+
+        typer.echo(f"seqart {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Show seqart's version and exit.")) -> None:
+    """Train and play mixture-density LSTMs on strokes, notes and poses."""
 
 
 @app.command()
 def train(
-    data: Path = typer.Argument(..., help="A data file or folder; its type picks the modality."),
+    data: Path = typer.Argument(..., metavar="DATA", help="A data file or folder; its type picks the modality."),
     out: Path = typer.Option(..., "--out", help="Run folder. Training again into it resumes."),
     steps: Optional[int] = typer.Option(None, help="Total training steps."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
@@ -31,7 +47,7 @@ def train(
     init: Optional[str] = typer.Option(None, "--init", help="Fine-tune: start from this model's weights "
                                        "(run folder, model folder or shipped name); its codec is kept."),
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with [model] [train] [codec] tables."),
-    set_: List[str] = typer.Option([], "--set", help="SECTION.KEY=VALUE, e.g. model.z_dim=128."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="SECTION.KEY=VALUE, e.g. model.z_dim=128."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ):
     """Train a model on DATA into a run folder (resumes if the folder has a checkpoint)."""
@@ -61,8 +77,8 @@ def _log_line(line: str) -> None:
 
 @app.command("eval")
 def eval_(
-    run: Path = typer.Argument(..., help="A run folder or a model folder."),
-    data: Path = typer.Argument(..., help="Data to score (same modality as the model)."),
+    run: Path = typer.Argument(..., metavar="RUN", help="A run folder or a model folder."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Data to score (same modality as the model)."),
     split: str = typer.Option("test", help="Which split of DATA: train, valid, test or all."),
 ):
     """Print held-out NLL (nats per frame), its parts and the frame count as JSON."""
@@ -73,7 +89,7 @@ def eval_(
 
 @app.command()
 def sample(
-    run: Path = typer.Argument(..., help="A run folder, a model folder, or a shipped model's name."),
+    run: Path = typer.Argument(..., metavar="RUN", help="A run folder, a model folder, or a shipped model's name."),
     out: Path = typer.Option(..., "--out", help="Output file; its extension picks the format."),
     n: int = typer.Option(1, "-n", help="How many sequences."),
     temperature: float = typer.Option(1.0, "--temperature", "-t"),
@@ -84,7 +100,7 @@ def sample(
     seconds: Optional[float] = typer.Option(None, "--seconds", help="Stop after this much generated time."),
     bias: float = typer.Option(0.0, "--bias", help="Graves' sampling bias b (sharper as b grows)."),
     greedy: bool = typer.Option(False, "--greedy", help="Most likely component and class at every step."),
-    set_: List[str] = typer.Option([], "--set", help="KEY=VALUE: a generation option (e.g. scale=C:major for notes) or export.OPTION (e.g. export.page=a3)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="KEY=VALUE: a generation option (e.g. scale=C:major for notes) or export.OPTION (e.g. export.page=a3)."),
 ):
     """Generate sequences from a trained model and write them to a file."""
     from seqart.export import export_clips
@@ -100,9 +116,9 @@ def sample(
 
 @app.command()
 def interpolate(
-    run: Path = typer.Argument(..., help="A VAE run or model folder."),
-    a: Path = typer.Argument(..., help="First drawing (its first sequence)."),
-    b: Path = typer.Argument(..., help="Second drawing."),
+    run: Path = typer.Argument(..., metavar="RUN", help="A VAE run or model folder."),
+    a: Path = typer.Argument(..., metavar="A", help="First drawing (its first sequence)."),
+    b: Path = typer.Argument(..., metavar="B", help="Second drawing."),
     out: Path = typer.Option(..., "--out"),
     steps: int = typer.Option(8, "--steps", help="Sequences from A to B, ends included."),
     temperature: float = typer.Option(0.1, "--temperature", "-t"),
@@ -127,7 +143,7 @@ def demo(out: Path = typer.Option(Path("seqart-demo"), "--out", help="Folder for
 
 @app.command()
 def render(
-    piece: Path = typer.Argument(..., help="A render piece (.toml with a [render] table)."),
+    piece: Path = typer.Argument(..., metavar="PIECE", help="A render piece (.toml with a [render] table)."),
     out_dir: Path = typer.Option(Path("."), "--out-dir", help="Folder for the piece's output files."),
 ):
     """Render a piece to files (MIDI, piano roll, audio, SVG, BVH...) instead of playing it live."""
@@ -139,11 +155,11 @@ def render(
 
 @app.command()
 def perform(
-    piece: Optional[Path] = typer.Argument(None, help="A piece (.toml) from pieces/ or your own."),
+    piece: Optional[Path] = typer.Argument(None, metavar="PIECE", help="A piece (.toml) from pieces/ or your own."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after SECONDS (default: the piece's, or until Ctrl-C)."),
     osc: Optional[str] = typer.Option(None, "--osc", help="Send OSC to HOST:PORT instead of the piece's target."),
     midi: Optional[str] = typer.Option(None, "--midi", help="Send MIDI to this port instead of the piece's."),
-    set_: List[str] = typer.Option([], "--set", help="Override a piece setting, KEY=VALUE (dotted keys)."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a piece setting, KEY=VALUE (dotted keys)."),
     list_ports: bool = typer.Option(False, "--list-ports", help="Show the available MIDI and OSC outputs and exit."),
 ):
     """Play a piece live: stream generated frames over OSC and MIDI, in time, under control."""

@@ -55,3 +55,25 @@ class Clip:
 
     def is_finite(self) -> bool:
         return bool(np.isfinite(self.frames).all())
+
+    # --- notebooks -----------------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Jupyter shows a clip as a picture: a drawing as SVG, a piano roll as PNG, a dance as GIF
+        (the first of these its modality's writers make), on a page just big enough."""
+        import inspect
+        import io
+
+        from seqart.export import known_extensions, writer_for
+
+        for ext, mime in ((".svg", "image/svg+xml"), (".png", "image/png"), (".gif", "image/gif")):
+            if ext in known_extensions(self.modality):
+                fn = writer_for(self.modality, "clip", ext)
+                buf = io.StringIO() if ext == ".svg" else io.BytesIO()
+                fn([self], buf, **({"page": "auto"} if "page" in inspect.signature(fn).parameters else {}))
+                return {mime: buf.getvalue(), "text/plain": repr(self)}
+        return {"text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        secs = self.duration
+        timing = f", {secs:.2f} s" if secs is not None else ""
+        return f"<Clip {self.modality}: {len(self)} frames x {len(self.channels)} channels{timing}>"

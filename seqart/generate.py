@@ -42,17 +42,44 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
     check_generation(n=n, temperature=temperature, frames=max_frames, seconds=seconds, prime_seconds=prime_seconds,
                      bias=bias, seed=seed)
     model, codec, meta = load_model(run)
+    primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
+    return generate_clips(model, codec, meta, n, temperature=temperature, seed=seed, primer=primer,
+                          max_frames=max_frames, seconds=seconds, bias=bias, greedy=greedy, options=options,
+                          name=model_name(run))
+
+
+def generate_clips(model, codec, meta: dict, n: int = 1, *, temperature: float = 1.0, seed: int | None = 0,
+                   primer: Clip | None = None, max_frames: int | None = None, seconds: float | None = None,
+                   bias: float = 0.0, greedy: bool = False, options: dict | None = None, name: str = "") -> list[Clip]:
+    """n clips from a loaded model through the one Sampler; each clip's meta records how it was made."""
     sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
                       max_frames=max_frames or (None if seconds else frame_limit(meta, model)))
     codec.configure_sampler(sampler, dict(options or {}))
-    primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
     # Without --frames: a --seconds request runs until that much time; otherwise the training window.
     limit = max_frames or (10**7 if seconds else meta["train"].get("max_len") or 1000)
+    made = provenance(name, seed=seed, temperature=temperature, bias=bias, greedy=greedy, options=options,
+                      primed=primer is not None)
     out = []
-    for _ in range(n):
+    for i in range(n):
         clip = sampler.generate(limit, primer, seconds)
-        out.append(codec.join(primer, clip) if primer is not None else clip)
+        clip = codec.join(primer, clip) if primer is not None else clip
+        out.append(clip.with_frames(clip.frames, meta=clip.meta | {"provenance": made | {"index": i}}))
     return out
+
+
+def model_name(path) -> str:
+    """How a model is named in provenance: a shipped model's name, else its folder's name."""
+    p = Path(path)
+    return p.parent.name if p.name in ("best", "latest") else p.name
+
+
+def provenance(model: str, **how) -> dict:
+    """What made a generated clip, for the files it is written to: JSON-able, with no clock in it,
+    so the same seed still gives byte-identical files."""
+    from seqart import __version__
+
+    kept = {k: v for k, v in how.items() if v not in (None, False, {}, 0.0) or k in ("seed", "temperature")}
+    return {"seqart": __version__, "model": model} | kept
 
 
 def interpolate_clips(run: Path, a: Path, b: Path, steps: int = 8, temperature: float = 0.1,

@@ -68,10 +68,10 @@ def known_extensions(modality: str) -> list[str]:
     return sorted(ext for mod, ext in _WRITERS if mod == modality)
 
 
-def writer_for(modality: str, path: Path | str) -> Writer:
-    """The writer for `modality` clips and this path's extension."""
+def writer_for(modality: str, path: Path | str, ext: str | None = None) -> Writer:
+    """The writer for `modality` clips and this path's extension (or `ext`, e.g. ".svg")."""
     _load_all()
-    ext = Path(path).suffix.lower()
+    ext = (ext or Path(path).suffix).lower()
     fn = _WRITERS.get((modality, ext))
     if fn is None:
         what = f"{ext} files" if ext else "a file without an extension"
@@ -81,18 +81,26 @@ def writer_for(modality: str, path: Path | str) -> Writer:
     return fn
 
 
-def export_clips(clips: Clip | Iterable[Clip], path: Path | str, **options) -> Path:
-    """Write clips to `path`, the format chosen by its extension; returns the path."""
+def export_clips(clips: Clip | Iterable[Clip], dest, format: str | None = None, **options) -> Path | None:
+    """Write clips to `dest`, a path or an open stream (text for SVG, binary otherwise).
+
+    The format is `format` (an extension: "svg", ".mid") or else the path's extension; a
+    stream needs `format`. Returns the path written, or None for a stream.
+    """
     clips = [clips] if isinstance(clips, Clip) else list(clips)
+    stream = hasattr(dest, "write")
+    where = f"{format} stream" if stream else str(dest)
+    if stream and not format:
+        raise SeqartError("writing to a stream needs format= (an extension such as 'svg' or 'mid')")
     if not clips:
-        raise SeqartError(f"{path}: nothing to export (no clips)")
+        raise SeqartError(f"{where}: nothing to export (no clips)")
     modalities = sorted({c.modality for c in clips})
     if len(modalities) > 1:
-        raise SeqartError(f"{path}: cannot mix modalities in one file ({', '.join(modalities)})")
-    fn = writer_for(modalities[0], path)
-    check_options(fn, options, f"{path}")
-    fn(clips, path, **options)
-    return Path(path)
+        raise SeqartError(f"{where}: cannot mix modalities in one file ({', '.join(modalities)})")
+    fn = writer_for(modalities[0], where, "." + format.lower().lstrip(".") if format else None)
+    check_options(fn, options, where)
+    fn(clips, dest, **options)
+    return None if stream else Path(dest)
 
 
 def check_options(fn: Writer, options: dict, where: str) -> None:

@@ -32,6 +32,7 @@ from PIL import ImageColor
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
+from seqart.export.provenance import provenance_text
 from seqart.export.sheet import Sheet, lay_out
 
 
@@ -79,12 +80,13 @@ def write_svg(clips, dest, *, page="a4", landscape: bool = False, margin_mm: flo
     sheet = lay_out(_as_list(clips), page=page, landscape=landscape, margin_mm=margin_mm, columns=columns,
                     gap_mm=gap_mm, same_scale=same_scale, cell_mm=cell_mm)
     timing = (speed, max(0.0, float(hold_s))) if animate else None
-    text = svg_text(sheet, stroke_width_mm, color, timing)
+    text = svg_text(sheet, stroke_width_mm, color, timing, provenance_text(_as_list(clips)))
     with output(dest, binary=False) as f:
         f.write(text)
 
 
-def svg_text(sheet: Sheet, stroke_width_mm: float, color: str, timing: tuple[float, float] | None) -> str:
+def svg_text(sheet: Sheet, stroke_width_mm: float, color: str, timing: tuple[float, float] | None,
+             made: str | None = None) -> str:
     w, h = fmt(sheet.width_mm), fmt(sheet.height_mm)
     n_strokes = sum(len(d.strokes) for d in sheet.drawings)
     lines = [
@@ -92,6 +94,7 @@ def svg_text(sheet: Sheet, stroke_width_mm: float, color: str, timing: tuple[flo
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"'
         f' width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">',
         f"<title>seqart: {len(sheet.drawings)} drawing(s), {n_strokes} stroke(s)</title>",
+        *([f'<metadata id="seqart-provenance">{escape(made)}</metadata>'] if made else []),
         f'<g id="layer1" inkscape:groupmode="layer" inkscape:label="1" fill="none" stroke={quoteattr(color)}'
         f' stroke-width="{fmt(stroke_width_mm)}" stroke-linecap="round" stroke-linejoin="round">',
     ]
