@@ -49,7 +49,7 @@ class Model:
                          prime_seconds=prime_seconds, bias=bias, seed=seed)
         primer = self._primer(prime, prime_seconds)
         return generate_clips(self.model, self.codec, self.meta, n, temperature=temperature, seed=seed,
-                              primer=primer, max_frames=frames, seconds=seconds, bias=bias, greedy=greedy,
+                              primer=primer, prime_seconds=prime_seconds, max_frames=frames, seconds=seconds, bias=bias, greedy=greedy,
                               options=options, name=self.name)
 
     def sampler(self, *, temperature: float = 1.0, bias: float = 0.0, greedy: bool = False,
@@ -63,14 +63,14 @@ class Model:
         self.codec.configure_sampler(s, options)
         return s
 
-    def _primer(self, prime, seconds: float | None) -> Clip | None:
-        if prime is None:
-            return None
-        if isinstance(prime, Clip):
-            if prime.modality != self.modality:
-                raise SeqartError(f"prime: a {prime.modality} clip cannot prime a {self.modality} model")
-            return prime if seconds is None else prime.slice(0, max(1, self.codec.frames_in(prime, seconds)))
-        return self.codec.prime_clip(Path(prime), seconds)
+    def _primer(self, prime, seconds: float | None) -> Clip | Path | None:
+        """A clip, cut to its first `seconds`; a file is passed on as a path (it is read once the
+        generation options are applied, since some of them shape the primer)."""
+        if prime is None or not isinstance(prime, Clip):
+            return None if prime is None else Path(prime)
+        if prime.modality != self.modality:
+            raise SeqartError(f"prime: a {prime.modality} clip cannot prime a {self.modality} model")
+        return prime if seconds is None else prime.slice(0, max(1, self.codec.frames_in(prime, seconds)))
 
 
 def load(name_or_path: str | Path, device: str = "cpu") -> Model:

@@ -42,19 +42,25 @@ def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | No
     check_generation(n=n, temperature=temperature, frames=max_frames, seconds=seconds, prime_seconds=prime_seconds,
                      bias=bias, seed=seed)
     model, codec, meta = load_model(run)
-    primer = codec.prime_clip(Path(prime), prime_seconds) if prime else None
-    return generate_clips(model, codec, meta, n, temperature=temperature, seed=seed, primer=primer,
-                          max_frames=max_frames, seconds=seconds, bias=bias, greedy=greedy, options=options,
+    return generate_clips(model, codec, meta, n, temperature=temperature, seed=seed, primer=prime,
+                          prime_seconds=prime_seconds, max_frames=max_frames, seconds=seconds, bias=bias, greedy=greedy, options=options,
                           name=model_name(run))
 
 
 def generate_clips(model, codec, meta: dict, n: int = 1, *, temperature: float = 1.0, seed: int | None = 0,
-                   primer: Clip | None = None, max_frames: int | None = None, seconds: float | None = None,
+                   primer: Clip | Path | None = None, prime_seconds: float | None = None,
+                   max_frames: int | None = None, seconds: float | None = None,
                    bias: float = 0.0, greedy: bool = False, options: dict | None = None, name: str = "") -> list[Clip]:
-    """n clips from a loaded model through the one Sampler; each clip's meta records how it was made."""
+    """n clips from a loaded model through the one Sampler; each clip's meta records how it was made.
+
+    primer: a clip, or a file whose first sequence (its first `prime_seconds`) each clip continues;
+    a file is read after the generation options are applied, since some shape the primer (prime_bars).
+    """
     sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
                       max_frames=max_frames or (None if seconds else frame_limit(meta, model)))
     codec.configure_sampler(sampler, dict(options or {}))
+    if primer is not None and not isinstance(primer, Clip):
+        primer = codec.prime_clip(Path(primer), prime_seconds)
     # Without --frames: a --seconds request runs until that much time; otherwise the training window.
     limit = max_frames or (10**7 if seconds else meta["train"].get("max_len") or 1000)
     made = provenance(name, seed=seed, temperature=temperature, bias=bias, greedy=greedy, options=options,
