@@ -98,3 +98,11 @@ def test_stall_match_pairs_late_episodes_with_probe_stalls(tmp_path):
     assert (r["episodes"], r["matched"]) == (2, 1)
     assert r["list"][0]["matched"] and r["list"][0]["probe_minus_episode_ms"] == 8.0
     assert not r["list"][1]["matched"]  # the nearest stall is 20 s away
+
+
+def test_train_scaling_compares_threads_and_processes(tmp_path):
+    r = run_script("train_scaling.py", tmp_path / "scaling.json")
+    settings = r["settings"]
+    assert set(settings) == {"1 process x 1 thread", "1 process x 2 threads", "2 processes x 1 thread"}
+    assert all(s["drawings_per_s"] > 0 and s["seconds_per_step"] > 0 for s in settings.values())
+    assert settings["1 process x 1 thread"]["speedup"] == 1.0
