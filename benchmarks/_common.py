@@ -151,3 +151,17 @@ def header(name: str) -> dict:
     return {"benchmark": name, "command": command(), "cwd": str(Path.cwd()),
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "machine": machine(), "loadavg_start": loadavg()}
+
+
+def git_commit() -> str:
+    """The short commit the figures were made at ("" outside a git checkout)."""
+    import subprocess
+
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.strip()
+
+
+def model_name(model: str) -> str:
+    """A model argument as a file-name part: "sheep" for sheep, "salsa2" for runs/salsa2/best."""
+    p = Path(model)
+    return p.parent.name if p.name in ("best", "latest") else p.name
