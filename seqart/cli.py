@@ -132,6 +132,29 @@ def interpolate(
     typer.echo(f"wrote {out} ({steps} steps)", err=True)
 
 
+@app.command("make-handwriting")
+def make_handwriting(
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder for the lines (IAM-OnDB's layout)."),
+    lines: int = typer.Option(2000, "--lines", help="How many lines to write."),
+    seed: int = typer.Option(0, help="Same seed, same files."),
+    heldout: int = typer.Option(100, "--heldout", help="Phrases kept out of training, listed in OUT/heldout-phrases.txt."),
+    phrases: Optional[Path] = typer.Option(None, "--phrases", help="Write these phrases (one a line) instead, "
+                                           "e.g. a held-out list, to make a test set."),
+):
+    """Write a synthetic handwriting set from Hershey's script fonts, to train `seqart train OUT` on."""
+    from seqart.codecs.handwriting.synthetic import write_set
+
+    given = None
+    if phrases is not None:
+        try:
+            given = [ln.strip() for ln in phrases.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except (OSError, UnicodeDecodeError) as e:
+            raise SeqartError(f"{phrases}: cannot read the phrases ({e})") from None
+        if not given:
+            raise SeqartError(f"{phrases}: no phrases in this file")
+    typer.echo(json.dumps(write_set(out, lines, seed, heldout, given)))
+
+
 @app.command()
 def demo(out: Path = typer.Option(Path("seqart-demo"), "--out", help="Folder for the results.")):
     """Make art from the shipped models: sketches, and whatever other models ship."""

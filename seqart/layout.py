@@ -53,7 +53,7 @@ class Layout:
     mixtures: tuple[Mixture, ...] = ()
     categoricals: tuple[Categorical, ...] = ()
     end: tuple[str, int] | None = None  # (categorical channel, class) that ends a sequence
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # what a codec adds for the model (handwriting: "alphabet")
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
@@ -91,7 +91,7 @@ class Layout:
             "mixtures": [asdict(m) | {"channels": list(m.channels)} for m in self.mixtures],
             "categoricals": [asdict(c) for c in self.categoricals],
             "end": list(self.end) if self.end else None,
-        }
+        } | ({"extra": dict(self.extra)} if self.extra else {})
 
     @classmethod
     def from_json(cls, d: dict) -> "Layout":
@@ -100,4 +100,5 @@ class Layout:
             mixtures=tuple(Mixture(tuple(m["channels"]), m["kind"]) for m in d["mixtures"]),
             categoricals=tuple(Categorical(c["channel"], int(c["classes"])) for c in d["categoricals"]),
             end=tuple(d["end"]) if d.get("end") else None,
+            extra=dict(d.get("extra") or {}),
         )

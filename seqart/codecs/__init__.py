@@ -18,7 +18,7 @@ def register(cls: type[Codec]) -> type[Codec]:
 def _load_all() -> None:
     # Imported here so each codec module registers itself exactly once.
     import seqart.codecs.strokes  # noqa: F401
-    for name in ("notes", "poses"):
+    for name in ("notes", "poses", "handwriting"):
         try:
             __import__(f"seqart.codecs.{name}")
         except ModuleNotFoundError as e:
@@ -44,6 +44,9 @@ def codec_for_path(path: Path, options: dict | None = None) -> Codec:
     path = Path(path)
     if not path.exists():
         raise SeqartError(f"{path}: no such file or folder")
+    for cls in _REGISTRY.values():  # a codec that recognises a whole folder (handwriting: drawings + transcripts)
+        if hasattr(cls, "claims") and cls.claims(path):
+            return cls(options)
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         for cls in _REGISTRY.values():
