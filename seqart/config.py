@@ -112,6 +112,7 @@ RANGES = {
     ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
     ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
     ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),
+    ("model", "window_mixtures"): (0, 1024, True),
 }
 
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from seqart.errors import SeqartError
 from seqart.layout import Layout
 from seqart.mdn import head_nll
 from seqart.precision import full_precision
@@ -32,6 +33,7 @@ class ModelConfig:
     dropout: float = 0.0  # on decoder outputs
     z_dim: int = 0  # 0: unconditional; > 0: VAE latent size
     enc_hidden: int = 256  # per direction
+    window_mixtures: int = 0  # > 0: Graves' synthesis network, K Gaussians of a soft window over the text (seqart.window)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -46,8 +48,12 @@ class MDNLSTM(nn.Module):
         self.n_cont = len(lay.continuous)
         self.in_dim = lay.feature_dim + 1  # + a start-of-sequence flag
         dec_in = self.in_dim + cfg.z_dim
-        self.decoder = nn.LSTM(dec_in, cfg.hidden, cfg.layers, batch_first=True)
-        self.head = nn.Linear(cfg.hidden, lay.head_dim(cfg.mixtures))
+        if cfg.window_mixtures:
+            self.decoder = _synthesis_net(cfg, lay, self.in_dim)
+        else:
+            self.decoder = nn.LSTM(dec_in, cfg.hidden, cfg.layers, batch_first=True)
+        head_in = cfg.hidden * cfg.layers if cfg.window_mixtures else cfg.hidden
+        self.head = nn.Linear(head_in, lay.head_dim(cfg.mixtures))
         self.drop = nn.Dropout(cfg.dropout)
         if cfg.z_dim:
             self.enc_fwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
@@ -111,7 +117,10 @@ class MDNLSTM(nn.Module):
                 losses["kl"] = -0.5 * torch.mean(torch.sum(1 + logvar - mu * mu - logvar.exp(), -1)) / self.cfg.z_dim
             state = self.initial_state(z, B, x.device)
             inp = torch.cat([inp, z.unsqueeze(1).expand(B, T, -1)], -1)
-        out, _ = self.decoder(inp, state)
+        if self.cfg.window_mixtures:  # the text travels as the column after the layout's (codecs.handwriting)
+            out, _ = self.decoder(inp, x[..., len(self.layout.continuous) + len(self.layout.categoricals)])
+        else:
+            out, _ = self.decoder(inp, state)
         # Head, dropout and loss run on real frames only: (N, H) with N = mask.sum(); always
         # in fp32, also under bf16 autocast (seqart.precision says why).
         with full_precision(x.device.type):
@@ -135,3 +144,16 @@ class MDNLSTM(nn.Module):
         out = {k: (v * (cont_m if k in mix_names else m)).sum() / n for k, v in per.items()}
         out["nll"] = sum(out.values())
         return out
+
+
+def _synthesis_net(cfg: ModelConfig, layout: Layout, in_dim: int) -> nn.Module:
+    """Graves 2013 sec. 5: the decoder reads the text through a soft window (needs a codec with an alphabet)."""
+    from seqart.window import SynthesisNet
+
+    alphabet = layout.extra.get("alphabet")
+    if not alphabet:
+        raise SeqartError(f"model.window_mixtures = {cfg.window_mixtures}: needs data with text (handwriting), "
+                          "whose codec has an alphabet")
+    if cfg.z_dim:
+        raise SeqartError("model.window_mixtures and model.z_dim: a text-conditioned model is not a VAE; set one to 0")
+    return SynthesisNet(in_dim, cfg.hidden, cfg.layers, cfg.window_mixtures, len(alphabet))

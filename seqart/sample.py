@@ -35,6 +35,7 @@ import torch
 
 from seqart.clip import Clip
 from seqart.codecs.base import Codec
+from seqart.errors import SeqartError
 from seqart.mdn import split_params
 from seqart.model import MDNLSTM
 
@@ -77,6 +78,7 @@ class Sampler:
         self.temperature, self.bias, self.greedy = float(temperature), float(bias), greedy
         self.rng = np.random.default_rng(seed)
         self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
+        self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
         self._load_weights(model)
         self.fixed_z = None if z is None else np.asarray(z, np.float32)
         self.reset()
@@ -86,13 +88,18 @@ class Sampler:
         def np_(t: torch.Tensor) -> np.ndarray:
             return t.detach().cpu().float().numpy().copy()  # own memory: later training must not leak in
 
+        self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
+        if model.cfg.window_mixtures:
+            from seqart.window import WindowStepper
+
+            self.window, self.cells, self.hidden, self.text = WindowStepper(model.decoder), [], model.cfg.hidden, None
+            return
         lstm = model.decoder
         self.cells = []  # per layer: W (4H, in + H) with torch's gate order i, f, g, o; b (4H,)
         for layer in range(lstm.num_layers):
             w = np.concatenate([np_(getattr(lstm, f"weight_ih_l{layer}")), np_(getattr(lstm, f"weight_hh_l{layer}"))], 1)
             b = np_(getattr(lstm, f"bias_ih_l{layer}")) + np_(getattr(lstm, f"bias_hh_l{layer}"))
             self.cells.append((np.ascontiguousarray(w), b))
-        self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
         self.hidden = lstm.hidden_size
 
     # --- state ----------------------------------------------------------------------------
@@ -117,6 +124,16 @@ class Sampler:
         start[-1] = 1.0
         self._input = self._with_z(start)
         self.done, self.frames = False, 0
+        if self.window is not None:
+            self.window.reset()
+
+    def set_text(self, text: str) -> None:
+        """What a text-conditioned model writes next (the codec checks every character); resets the state."""
+        if self.window is None:
+            raise SeqartError("this model does not write text (it has no window: model.window_mixtures = 0)")
+        self.window.set_text(self.codec.encode_text(text))
+        self.text = text
+        self.reset()
 
     def set_temperature(self, t: float) -> None:
         self.temperature = max(float(t), 0.0)
@@ -142,7 +159,11 @@ class Sampler:
         return self._with_z(np.concatenate(parts).astype(np.float32))
 
     def _advance(self) -> np.ndarray:
-        """Run the cells on the pending input; returns the top layer's h (H,)."""
+        """Run the cells on the pending input; returns the top layer's h (H,) (a window model: every layer's)."""
+        if self.window is not None:
+            if self.text is None:
+                raise SeqartError("this model writes text: give it some first (Sampler.set_text)")
+            return self.window.advance(self._input)
         x = self._input
         for i, (w, b) in enumerate(self.cells):
             g = w @ np.concatenate([x, self.h[i]]) + b
@@ -172,6 +193,9 @@ class Sampler:
             self.done = True
             return None
         h = self._advance()
+        if self.window is not None and self.window.finished:  # Graves' stopping rule: past the last character
+            self.done = True
+            return None
         frame = self._sample(self.head_w @ h + self.head_b)
         self._input = self._embed(frame)
         self.frames += 1
