@@ -132,6 +132,27 @@ def interpolate(
     typer.echo(f"wrote {out} ({steps} steps)", err=True)
 
 
+@app.command()
+def write(
+    text: str = typer.Argument(..., metavar="TEXT", help="What to write (one line)."),
+    model: Path = typer.Option(..., "--model", help="A handwriting model: run folder, model folder or shipped name."),
+    out: Path = typer.Option(..., "--out", help="Output file: .svg (one <path> per stroke), .png or .gif."),
+    bias: float = typer.Option(0.0, "--bias", help="Graves' sampling bias b: neater as b grows."),
+    temperature: float = typer.Option(1.0, "--temperature", "-t"),
+    seed: int = typer.Option(0, help="Same seed, same model: byte-identical output."),
+    width_mm: float = typer.Option(150.0, "--width-mm", help="The line's width on the page, in mm."),
+):
+    """Write TEXT in a trained hand, as a single-line centreline drawing."""
+    from seqart.export import export_clips
+    from seqart.handwrite import page_options, write_line
+
+    if not width_mm > 0 or width_mm == float("inf"):
+        raise SeqartError(f"--width-mm must be a positive number of mm, not {width_mm}")
+    clip = write_line(model, text, bias=bias, temperature=temperature, seed=seed)
+    export_clips([clip], out, **page_options(clip, width_mm))
+    typer.echo(f"wrote {out} ({len(clip) - 1} points)", err=True)
+
+
 @app.command("make-handwriting")
 def make_handwriting(
     out: Path = typer.Argument(..., metavar="OUT", help="Folder for the lines (IAM-OnDB's layout)."),

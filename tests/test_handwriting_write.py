@@ -1,0 +1,85 @@
+"""`seqart write`: a line of text as a centreline SVG (one <path> per stroke), and its answers to bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from xml.etree import ElementTree as ET
+
+import pytest
+import torch
+
+from seqart import checkpoint
+from seqart.codecs.base import Norm
+from seqart.codecs.handwriting import HandwritingCodec
+from seqart.codecs.strokes import LAYOUT
+from seqart.config import defaults
+from seqart.handwrite import write_line
+from seqart.model import MDNLSTM, ModelConfig
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def seqart(*args):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "seqart.cli", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def _save(folder, layout, codec_cfg, window: int):
+    """An untrained model saved as the trainer saves one (enough to exercise writing end to end)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(layout=layout.to_json(), hidden=16, layers=2, mixtures=3, window_mixtures=window)
+    model = MDNLSTM(cfg)
+    meta = {"model": cfg.to_json(), "codec": codec_cfg, "train": defaults({})["train"] | {"max_len": 0},
+            "step": 0, "metrics": {}}
+    checkpoint.save(folder, {"model": model.state_dict()}, {"model": meta})
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    codec = HandwritingCodec(norm=Norm.identity(2))
+    return _save(tmp_path_factory.mktemp("hand") / "model", codec.layout, codec.config(), window=3)
+
+
+def test_write_svg_has_one_path_per_stroke_and_is_deterministic(hand, tmp_path):
+    for name in ("a.svg", "b.svg"):
+        done = seqart("write", "Hello there", "--model", hand, "--out", tmp_path / name, "--bias", "1", "--seed", "4",
+                      "--width-mm", "120")
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    clip = write_line(hand, "Hello there", bias=1.0, seed=4)
+    strokes = int((clip.frames[:-1, 2] == 1).sum()) + int(clip.frames[-2, 2] == 0)  # lifts, plus a last open stroke
+    root = ET.parse(tmp_path / "a.svg").getroot()
+    paths = root.findall(f".//{SVG}path")
+    assert len(paths) == strokes
+    assert root.find(f".//{SVG}g[@id='drawing-1']/{SVG}title").text == "Hello there"
+    assert float(root.get("width").removesuffix("mm")) <= 120 + 10 + 1e-3  # the line plus 5 mm margins
+
+
+def test_write_png_and_gif(hand, tmp_path):
+    for ext in (".png", ".gif"):
+        done = seqart("write", "ok", "--model", hand, "--out", tmp_path / f"l{ext}")
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / f"l{ext}").stat().st_size > 100
+
+
+@pytest.mark.parametrize("text, message", [("", "text is empty"), ("   ", "text is empty"),
+                                           ("naïve €", "'ï€' not in the model's alphabet")])
+def test_write_refuses_bad_text_in_one_line(hand, tmp_path, text, message):
+    done = seqart("write", text, "--model", hand, "--out", tmp_path / "x.svg")
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_write_refuses_a_model_without_a_window(tmp_path):
+    from seqart.codecs.strokes import StrokesCodec
+
+    plain = _save(tmp_path / "sheep", LAYOUT, StrokesCodec(norm=Norm.identity(2)).config(), window=0)
+    done = seqart("write", "hi", "--model", plain, "--out", tmp_path / "x.svg")
+    assert done.returncode == 2 and "does not write text" in done.stderr
+    done = seqart("write", "hi", "--model", plain, "--out", tmp_path / "x.svg", "--width-mm", "0")
+    assert done.returncode == 2 and "--width-mm" in done.stderr
