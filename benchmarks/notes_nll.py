@@ -31,7 +31,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     _, codec, meta = load_model(Path(a.run))
-    splits = split_clips(codec.read(Path(a.data)))
+    splits = split_clips(codec.read(Path(a.data)), codec)
     result = C.header(f"notes_nll_{a.name}") | {
         "model": str(resolve(Path(a.run))), "data": a.data, "split": a.split,
         "clips": {k: len(v) for k, v in splits.items()},

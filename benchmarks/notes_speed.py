@@ -82,7 +82,7 @@ def main() -> None:
     a = ap.parse_args()
     data = Path(a.data) if a.data else SHARED if SHARED.exists() else SHIPPED
     codec = NotesCodec()
-    clips = split_clips(codec.read(data))["train"]
+    clips = split_clips(codec.read(data), codec)["train"]
     codec.fit_norm(clips)
     result = C.header("notes_speed") | {"data": str(data), "train_clips": len(clips)}
     result["train"] = train_speed(clips, codec, a.hidden, a.mixtures, a.batch, a.max_len, a.steps)

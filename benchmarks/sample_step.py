@@ -62,7 +62,7 @@ def make_sampler(a: argparse.Namespace) -> tuple[Sampler, str]:
         model, codec, _ = load_model(a.run)
         return Sampler(model, codec, temperature=a.temperature, seed=a.seed), f"trained: {a.run}"
     codec = StrokesCodec()
-    codec.fit_norm(split_clips(codec.read(_common.sketch_data(a.data)))["train"])
+    codec.fit_norm(split_clips(codec.read(_common.sketch_data(a.data)), codec)["train"])
     torch.manual_seed(a.seed)
     model = MDNLSTM(ModelConfig(layout=codec.layout.to_json(), hidden=a.hidden, mixtures=a.mixtures)).eval()
     with torch.no_grad():  # make the end token rare, so drawings run long as a trained model's do

@@ -91,7 +91,7 @@ def read(path: str | Path, *, split: str | None = None, **options) -> list[Clip]
     splits = codec.read(Path(path))
     if split is None:
         return [c for clips in splits.values() for c in clips]
-    splits = split_clips(splits)
+    splits = split_clips(splits, codec)  # the codec says whether clips may be cut in time
     if split not in splits:
         raise SeqartError(f"split={split!r}: expected one of {', '.join(sorted(splits))}")
     return list(splits[split])
