@@ -49,20 +49,22 @@ def train(
     config: Optional[Path] = typer.Option(None, "--config", help="TOML with [model] [train] [codec] tables."),
     set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="SECTION.KEY=VALUE, e.g. model.z_dim=128."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    modality: Optional[str] = typer.Option(None, "--modality", help="Read DATA as this modality instead of by "
+                                           "file type, e.g. canvas: drawings rasterised into images for DRAW."),
 ):
     """Train a model on DATA into a run folder (resumes if the folder has a checkpoint)."""
-    from seqart.codecs import codec_for_path
+    from seqart.codecs import codec_class, codec_for_path
     from seqart.config import defaults, merge
     from seqart.train import train as run_training
 
-    codec = codec_for_path(data)
+    codec = codec_class(modality)() if modality else codec_for_path(data)
     flags = {"train.steps": steps, "train.batch_size": batch_size, "model.hidden": hidden,
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
-    cfg = merge(defaults(codec.options), config, sets)
+    cfg = merge(defaults(codec.options, getattr(codec, "family", "mdn")), config, sets)
     if init is not None:
         cfg["train"]["init"] = init
-    result = run_training(data, out, cfg, progress=not quiet, log=_log_line)
+    result = run_training(data, out, cfg, progress=not quiet, log=_log_line, modality=modality)
     typer.echo(json.dumps(result), err=True)
     if "interrupted" in result:  # the shell's convention for a run ended by a signal: 128 + its number
         raise typer.Exit(128 + (15 if "SIGTERM" in result["interrupted"] else 2))

@@ -38,11 +38,12 @@ class TrainConfig:
     init: str = ""  # fine-tune: start from this model's weights (run folder, model folder or shipped name)
 
 
-def defaults(codec_options: dict) -> dict[str, dict]:
-    """Every setting with its default; the codec section holds that codec's options."""
-    from seqart.model import ModelConfig
+def defaults(codec_options: dict, family: str = "mdn") -> dict[str, dict]:
+    """Every setting with its default; the model section holds the model family's settings
+    (seqart.family), the codec section that codec's options."""
+    from seqart.family import get
 
-    model = {f.name: f.default for f in fields(ModelConfig) if f.name != "layout"}
+    model = get(family).settings()
     train = {f.name: f.default for f in fields(TrainConfig)}
     return {"model": model, "train": train, "codec": dict(codec_options)}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqart import family
 from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
@@ -61,6 +62,10 @@ def evaluate_run(run: Path, data: Path, split: str = "test", batch_size: int = 5
                               f"try --split {'valid' if made.clips.get('valid') else 'train'}")
     result = evaluate(model, codec, clips, batch_size, meta["train"].get("max_len", 0))
     model_space = {k: v for k, v in result.items() if k != "frames"}
+    if family.of_model(model).name == "draw":  # pixels are the data's units: one "frame" is one image
+        return {"split": split, "images": len(clips)} | model_space | {
+            "units": "nats per image: nll = -ELBO = recon (-log p(x | canvas)) + latent (the steps' KL)",
+            "held_out": what}
     blocks = ", ".join(m.name for m in codec.layout.mixtures)
     return {"split": split, "clips": len(clips), "frames": result["frames"]} | in_data_units(result, codec, clips) | {
         "units": f"nats per frame; {blocks} in the data's own units (before any model's normalisation)",

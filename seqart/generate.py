@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seqart import family
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
-from seqart.sample import Sampler, encode, frame_limit, slerp
+from seqart.sample import Sampler, encode, slerp
 
 
 # flag -> (lowest, whether the lowest itself is allowed); None values are "not given"
@@ -56,8 +57,9 @@ def generate_clips(model, codec, meta: dict, n: int = 1, *, temperature: float =
     primer: a clip, or a file whose first sequence (its first `prime_seconds`) each clip continues;
     a file is read after the generation options are applied, since some shape the primer (prime_bars).
     """
-    sampler = Sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
-                      max_frames=max_frames or (None if seconds else frame_limit(meta, model)))
+    fam = family.of_model(model)  # an MDN-LSTM's Sampler or DRAW's CanvasSampler: the same step() contract
+    sampler = fam.sampler(model, codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
+                          max_frames=max_frames or (None if seconds else fam.frame_limit(meta, model)))
     codec.configure_sampler(sampler, dict(options or {}))
     if primer is not None and not isinstance(primer, Clip):
         primer = codec.prime_clip(Path(primer), prime_seconds)

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import torch
 
-from seqart import checkpoint
+from seqart import checkpoint, family
 from seqart.codecs import codec_from_config
 from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
-from seqart.model import MDNLSTM, ModelConfig
 
 
 def resolve(path: Path) -> Path:
@@ -28,11 +27,12 @@ def resolve(path: Path) -> Path:
     raise SeqartError(f"{path}: no checkpoint here (expected model.json and model.safetensors)")
 
 
-def load_model(path: Path, device: str = "cpu") -> tuple[MDNLSTM, Codec, dict]:
+def load_model(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, Codec, dict]:
+    """(model of its family (seqart.family), codec, checkpoint JSON); no code from the files runs."""
     folder = resolve(path)
     weights, meta = checkpoint.load(folder, "model")
     try:
-        model = MDNLSTM(ModelConfig(**meta["model"]))
+        model = family.get(meta.get("family", "mdn")).rebuild(meta["model"])
         model.load_state_dict(weights)
         codec = codec_from_config(meta["codec"])
     except (KeyError, TypeError, RuntimeError, ValueError) as e:

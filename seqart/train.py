@@ -26,13 +26,12 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from seqart import checkpoint, precision
-from seqart.codecs import codec_from_config, codec_for_path
+from seqart import checkpoint, family, precision
+from seqart.codecs import codec_class, codec_from_config, codec_for_path
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
 from seqart.data import Batches, eval_batches
 from seqart.errors import SeqartError
-from seqart.model import MDNLSTM, ModelConfig
 from seqart.modelio import load_model
 from seqart.splits import describe_split, make_split
 
@@ -46,7 +45,7 @@ def pick_device(name: str) -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: MDNLSTM, codec: Codec, clips, batch_size: int = 100, max_len: int = 0) -> dict:
+def evaluate(model: torch.nn.Module, codec: Codec, clips, batch_size: int = 100, max_len: int = 0) -> dict:
     """NLL in nats per frame over every frame of clips, with its parts and the frame count."""
     model.eval()
     device = next(model.parameters()).device
@@ -74,8 +73,10 @@ def _restore_optimizer(opt, tensors: dict, meta: dict) -> None:
 
 
 class Trainer:
-    def __init__(self, data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None):
-        """log: a function that shows one line to the person training (the CLI passes one); None: silent."""
+    def __init__(self, data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None,
+                 modality: str | None = None):
+        """log: a function that shows one line to the person training (the CLI passes one); None: silent.
+        modality: read the data as this modality (e.g. "canvas" for drawings) instead of by file type."""
         self.run_dir, self.progress, self.data = Path(run_dir), progress, Path(data)
         self.log = log or (lambda line: None)
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -88,6 +89,8 @@ class Trainer:
             self.codec = codec_from_config(meta["codec"])
         elif cfg["train"].get("init"):
             init_weights, cfg = self._init_from(data, cfg)
+        elif modality:
+            self.codec = codec_class(modality)(cfg["codec"])
         else:
             self.codec = codec_for_path(data, cfg["codec"])
         self.cfg, self.tc = cfg, TrainConfig(**cfg["train"])
@@ -102,8 +105,8 @@ class Trainer:
             self.codec.fit_norm(self.train_clips)
         elif latest is None:  # fine-tuning: the model's space stays, the data's own statistics come in
             self.codec.fit_data(self.train_clips)
-        model_cfg = ModelConfig(layout=self.codec.layout.to_json(), **{k: v for k, v in cfg["model"].items() if k != "layout"})
-        self.model = MDNLSTM(model_cfg).to(self.device)
+        self.family = family.of_codec(self.codec)  # the data picks the model: MDN-LSTM or DRAW
+        self.model = self.family.build(cfg["model"], self.codec).to(self.device)
         if latest is None and cfg["train"].get("init"):
             self.model.load_state_dict(init_weights)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tc.lr)
@@ -127,21 +130,22 @@ class Trainer:
         theirs = codec_for_path(data).modality
         if theirs != codec.modality:
             raise SeqartError(f"train.init={init}: a {codec.modality} model cannot learn from {data} ({theirs})")
-        fresh = defaults({})["model"]
+        fresh = defaults({}, family.of_codec(codec).name)["model"]
         for key, value in cfg["model"].items():
             if value != fresh.get(key) and value != meta["model"].get(key):
                 raise SeqartError(f"model.{key}={value}: a fine-tune keeps the shape of train.init={init} "
                                   f"(model.{key}={meta['model'].get(key)}); drop the setting")
         options = codec.options | {k: cfg["codec"][k] for k in codec.training_options if k in cfg["codec"]}
         self.codec = type(codec)(options, codec.norm)
-        cfg = {"model": {k: v for k, v in meta["model"].items() if k != "layout"}, "train": cfg["train"],
+        derived = family.of_codec(codec).derived
+        cfg = {"model": {k: v for k, v in meta["model"].items() if k not in derived}, "train": cfg["train"],
                "codec": self.codec.options}
         return model.state_dict(), cfg
 
     # --- checkpoints ------------------------------------------------------------------
     def _meta(self, metrics: dict) -> dict:
-        return {"model": self.model.cfg.to_json(), "codec": self.codec.config(), "train": self.cfg["train"],
-                "step": self.step, "metrics": metrics}
+        return {"family": self.family.name, "model": self.model.cfg.to_json(), "codec": self.codec.config(),
+                "train": self.cfg["train"], "step": self.step, "metrics": metrics}
 
     def _save(self, metrics: dict, best: bool) -> None:
         weights = self.model.state_dict()
@@ -178,9 +182,7 @@ class Trainer:
             g["lr"] = self.lr()
         with precision.autocast(self.precision, self.device):
             _, losses = net(x.to(self.device), mask.to(self.device))
-        loss = losses["nll"]
-        if "kl" in losses:  # KL below the tolerance floor exerts no pressure (sketch-rnn)
-            loss = loss + self.kl_weight() * torch.clamp(losses["kl"], min=self.tc.kl_min)
+        loss = self.family.loss(losses, self)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.tc.grad_clip)
@@ -212,11 +214,10 @@ class Trainer:
     # --- what the person training is told -----------------------------------------
     def describe(self) -> str:
         """One line: what is trained on what, how big, where and in which precision."""
-        cfg, params = self.model.cfg, sum(p.numel() for p in self.model.parameters())
-        vae = f", VAE z {cfg.z_dim}" if cfg.z_dim else ""
+        params = sum(p.numel() for p in self.model.parameters())
         return (f"training a {self.codec.modality} model on {self.data}: {len(self.train_clips)} train / "
-                f"{len(self.valid_clips)} valid / {len(self.test_clips)} test clips; LSTM {cfg.hidden} x {cfg.layers}, "
-                f"{cfg.mixtures} mixtures{vae}, {params / 1e6:.2f} M parameters; {self.device.type}, "
+                f"{len(self.valid_clips)} valid / {len(self.test_clips)} test clips; {self.family.describe(self.model)}, "
+                f"{params / 1e6:.2f} M parameters; {self.device.type}, "
                 f"{self.precision}, {self.tc.threads} thread{'s' if self.tc.threads != 1 else ''}")
 
     def _announce(self) -> None:
@@ -337,13 +338,13 @@ class _SignalCatcher:
             signal.signal(s, handler)
 
 
-def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None) -> dict:
+def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None, modality: str | None = None) -> dict:
     """Train (or resume) a run; under torchrun, sets up and tears down the process group."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() and cfg["train"]["device"] != "cpu" else "gloo")
     try:
-        result = Trainer(data, run_dir, cfg, progress, log).run()
+        result = Trainer(data, run_dir, cfg, progress, log, modality).run()
         if world > 1 and dist.is_initialized():
             dist.barrier()  # every rank is past its last collective before any tears gloo down
         return result

@@ -18,7 +18,7 @@ def register(cls: type[Codec]) -> type[Codec]:
 def _load_all() -> None:
     # Imported here so each codec module registers itself exactly once.
     import seqart.codecs.strokes  # noqa: F401
-    for name in ("notes", "poses", "handwriting"):
+    for name in ("notes", "poses", "handwriting", "canvas"):
         try:
             __import__(f"seqart.codecs.{name}")
         except ModuleNotFoundError as e:
@@ -50,7 +50,7 @@ def codec_for_path(path: Path, options: dict | None = None) -> Codec:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         for cls in _REGISTRY.values():
-            if f.suffix.lower() in cls.suffixes:
+            if f.name.lower().endswith(cls.suffixes):  # endings, so MNIST's "...-idx3-ubyte" is one too
                 return cls(options)
     raise SeqartError(f"{path}: no readable file type (expected one of: {', '.join(all_suffixes())})")
 
