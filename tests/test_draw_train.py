@@ -134,3 +134,16 @@ def test_cli_trains_evaluates_and_samples_drawings_as_canvases(tmp_path):
     bad = subprocess.run([*seqart, "train", svgs, "--out", tmp_path / "x", "--modality", "canvas",
                           "--set", "model.hidden=3"], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "unknown setting model.hidden" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_speed_benchmark_runs_and_reports_both_variants(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    sheep = root / "datasets" / "sketches" / "aaron_sheep_small.npz"
+    done = subprocess.run([sys.executable, str(root / "benchmarks" / "draw_speed.py"), "--quick", "--data", str(sheep),
+                           "--out", str(tmp_path / "s.json")], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(done.stdout)
+    assert r == json.loads((tmp_path / "s.json").read_text()) and "draw_speed.py" in r["command"]
+    for key in ("train_step_ms", "sample_canvas_ms", "train_images_per_s"):
+        assert set(r[key]) == {"attention", "no_attention"}
+    assert r["machine"]["torch_threads"] == 1 and r["config"]["data"] == str(sheep)
