@@ -8,7 +8,7 @@ sheep). A drawing's points are its frames before the end frame.
   first point; the move onto the first point is a pen-up jump);
 * a **knot**: `KNOT_POINTS` (10) consecutive points of a drawing inside a
   square `knot_side` source units wide. The default side is half the median
-  pen-down step of the real training drawings (sheep: 9 units -> 4.5): ten
+  pen-down step of the real training drawings (sheep: 8.2 units -> 4.1): ten
   points packed inside half of one ordinary step are a scribble, not a line.
   Real data is RDP-simplified (epsilon 2 units), so it rarely packs points that
   densely (the real control says how rarely); the shipped sheep's dark heads
