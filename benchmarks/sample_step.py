@@ -12,6 +12,7 @@ one by one, to show what costs more than the cell.
     .venv/bin/python benchmarks/sample_step.py           # full size, ~30 s
     .venv/bin/python benchmarks/sample_step.py --quick   # tiny, a second (smoke test)
     .venv/bin/python benchmarks/sample_step.py --run runs/sheep   # a trained model's weights
+    .venv/bin/python benchmarks/sample_step.py --cell layernorm --layers 2 --out benchmarks/results/sample_step_layernorm2.json
 
 Prints one JSON object and writes it to benchmarks/results/sample_step.json (or --out).
 """
@@ -44,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--run", help="run or model folder to take weights from (default: random weights)")
     for k in SIZES["full"]:
         p.add_argument(f"--{k}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
+    p.add_argument("--cell", choices=("lstm", "layernorm"), default="lstm", help="the decoder's cell (seqart.rnn)")
+    p.add_argument("--layers", type=int, default=1)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="where to write the JSON (default benchmarks/results/sample_step.json)")
@@ -64,7 +67,8 @@ def make_sampler(a: argparse.Namespace) -> tuple[Sampler, str]:
     codec = StrokesCodec()
     codec.fit_norm(split_clips(codec.read(_common.sketch_data(a.data)), codec)["train"])
     torch.manual_seed(a.seed)
-    model = MDNLSTM(ModelConfig(layout=codec.layout.to_json(), hidden=a.hidden, mixtures=a.mixtures)).eval()
+    model = MDNLSTM(ModelConfig(layout=codec.layout.to_json(), hidden=a.hidden, mixtures=a.mixtures,
+                                cell=a.cell, layers=a.layers)).eval()
     with torch.no_grad():  # make the end token rare, so drawings run long as a trained model's do
         model.head.bias[end_logit(model)] = -8.0
     return Sampler(model, codec, temperature=a.temperature, seed=a.seed), \
@@ -162,7 +166,7 @@ def main(argv=None) -> None:
     in_dim, hidden = s.model.in_dim, s.hidden  # the model's sizes (a trained one may differ from the flags)
     npc, tc = NumpyCell(in_dim, hidden, np.random.default_rng(a.seed)), TorchCell(in_dim, hidden)
     result["config"] = {"data": None if a.run else str(_common.sketch_data(a.data)), "hidden": hidden,
-                        "mixtures": s.m, "layers": len(s.cells), "batch": 1, "input_width": in_dim,
+                        "mixtures": s.m, "layers": len(s.cells), "cell": s.model.cfg.cell, "batch": 1, "input_width": in_dim,
                         "head_width": len(s.head_b), "temperature": a.temperature, "weights": weights,
                         "rounds": a.rounds, "calls_per_round": a.calls}
     ends = {"n": 0}

@@ -53,6 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for k in SIZES["full"]:
         p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
     p.add_argument("--dropout", type=float, default=0.1, help="decoder output dropout (recipes/sheep.toml: 0.1)")
+    p.add_argument("--cell", choices=("lstm", "layernorm"), default="lstm", help="the decoder's cell (seqart.rnn)")
+    p.add_argument("--recurrent-dropout", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="where to write the JSON (default benchmarks/results/train_speed.json)")
     p.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
@@ -66,7 +68,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def make_trainer(a: argparse.Namespace, run_dir: Path) -> Trainer:
     """The real Trainer (codec read, norm fit, model, Adam, Batches) at the benchmark's size."""
     cfg = defaults({})
-    cfg["model"].update(hidden=a.hidden, mixtures=a.mixtures, dropout=a.dropout)
+    cfg["model"].update(hidden=a.hidden, mixtures=a.mixtures, dropout=a.dropout, cell=a.cell,
+                        recurrent_dropout=a.recurrent_dropout)
     cfg["train"].update(batch_size=a.batch, max_len=a.max_len, seed=a.seed, threads=1, device="cpu")
     return Trainer(_common.sketch_data(a.data), run_dir, cfg, progress=False)
 
@@ -261,7 +264,8 @@ def main(argv=None) -> None:
         bare = BareLSTM(tr.model.in_dim, a.hidden)
         result["config"] = {"data": str(_common.sketch_data(a.data)), "train_clips": len(tr.train_clips),
                             "hidden": a.hidden, "mixtures": a.mixtures, "batch": a.batch, "nmax": a.max_len,
-                            "dropout": a.dropout, "input_width": tr.model.in_dim, "head_width": tr.model.head.out_features,
+                            "dropout": a.dropout, "cell": a.cell, "recurrent_dropout": a.recurrent_dropout,
+                            "input_width": tr.model.in_dim, "head_width": tr.model.head.out_features,
                             "params": sum(p.numel() for p in tr.model.parameters()), "augment": tr.tc.augment,
                             "repeats_fixed": a.repeats, "batches_bucketed": a.batches}
         result["fixed_T"] = run_fixed(tr, bare, a)

@@ -114,6 +114,7 @@ RANGES = {
     ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
     ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),
     ("model", "window_mixtures"): (0, 1024, True),
+    ("model", "recurrent_dropout"): (0.0, 0.99, True),
 }
 
 
@@ -133,7 +134,8 @@ def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
 
 
 # (section, key) -> the values a string setting may take
-CHOICES = {("train", "device"): ("auto", "cpu", "cuda"), ("train", "precision"): ("auto", "bf16", "fp32")}
+CHOICES = {("train", "device"): ("auto", "cpu", "cuda"), ("train", "precision"): ("auto", "bf16", "fp32"),
+           ("model", "cell"): ("lstm", "layernorm")}
 
 
 def check_choices(cfg: dict, choices: dict) -> None:

@@ -22,6 +22,7 @@ from seqart.errors import SeqartError
 from seqart.layout import Layout
 from seqart.mdn import head_nll
 from seqart.precision import full_precision
+from seqart.rnn import make_decoder
 
 
 @dataclass
@@ -30,7 +31,9 @@ class ModelConfig:
     hidden: int = 512  # decoder LSTM units
     layers: int = 1
     mixtures: int = 20  # M Gaussians per mixture block
-    dropout: float = 0.0  # on decoder outputs
+    dropout: float = 0.0  # on the decoder's output (and between its layers)
+    cell: str = "lstm"  # "lstm" (fused nn.LSTM) or "layernorm" (layer-normalised, sketch-rnn's advice for < 10k drawings)
+    recurrent_dropout: float = 0.0  # dropout on the cell candidate at every step, in training only
     z_dim: int = 0  # 0: unconditional; > 0: VAE latent size
     enc_hidden: int = 256  # per direction
     window_mixtures: int = 0  # > 0: Graves' synthesis network, K Gaussians of a soft window over the text (seqart.window)
@@ -51,7 +54,7 @@ class MDNLSTM(nn.Module):
         if cfg.window_mixtures:
             self.decoder = _synthesis_net(cfg, lay, self.in_dim)
         else:
-            self.decoder = nn.LSTM(dec_in, cfg.hidden, cfg.layers, batch_first=True)
+            self.decoder = make_decoder(cfg, dec_in)  # nn.LSTM's interface, whatever the cell (seqart.rnn)
         head_in = cfg.hidden * cfg.layers if cfg.window_mixtures else cfg.hidden
         self.head = nn.Linear(head_in, lay.head_dim(cfg.mixtures))
         self.drop = nn.Dropout(cfg.dropout)
@@ -156,4 +159,7 @@ def _synthesis_net(cfg: ModelConfig, layout: Layout, in_dim: int) -> nn.Module:
                           "whose codec has an alphabet")
     if cfg.z_dim:
         raise SeqartError("model.window_mixtures and model.z_dim: a text-conditioned model is not a VAE; set one to 0")
+    if cfg.cell != "lstm" or cfg.recurrent_dropout:
+        raise SeqartError("model.window_mixtures: the synthesis network has plain LSTM cells; "
+                          "leave model.cell and model.recurrent_dropout at their defaults")
     return SynthesisNet(in_dim, cfg.hidden, cfg.layers, cfg.window_mixtures, len(alphabet))

@@ -3,7 +3,8 @@
 `Sampler.step()` returns the next frame, one at a time, so the live engine
 can pull frames at its own pace. At batch 1 a torch LSTM call is dominated by
 per-call overhead (PERFORMANCE.md), so the sampler copies the weights into
-numpy once and steps one fused cell per layer: gates = W @ [x; h] + b.
+numpy once and steps one fused cell per layer: gates = W @ [x; h] + b, or for
+the layer-normalised cell (seqart.rnn) gates = LN_k(W @ [x; h]).
 
 Controls (Ha & Eck 2017, sec. 3.3; Graves 2013, sec. 5.2):
 * temperature tau: mixture and categorical logits are divided by tau, and
@@ -38,11 +39,19 @@ from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
 from seqart.mdn import split_params
 from seqart.model import MDNLSTM
+from seqart.rnn import EPS as RNN_EPS
+from seqart.rnn import LayerNormLSTM
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     e = np.exp(logits - logits.max())
     return e / e.sum()
+
+
+def _layer_norm(a: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Normalise the last axis of a (..., H) to zero mean and unit variance, then gain and bias (torch's form)."""
+    d = a - a.mean(-1, keepdims=True)
+    return d / np.sqrt((d * d).mean(-1, keepdims=True) + RNN_EPS) * gain + bias
 
 
 def _draw(rng: np.random.Generator, p: np.ndarray) -> int:
@@ -89,18 +98,25 @@ class Sampler:
             return t.detach().cpu().float().numpy().copy()  # own memory: later training must not leak in
 
         self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
+        self.layer_norm = False
         if model.cfg.window_mixtures:
             from seqart.window import WindowStepper
 
             self.window, self.cells, self.hidden, self.text = WindowStepper(model.decoder), [], model.cfg.hidden, None
             return
-        lstm = model.decoder
-        self.cells = []  # per layer: W (4H, in + H) with torch's gate order i, f, g, o; b (4H,)
-        for layer in range(lstm.num_layers):
-            w = np.concatenate([np_(getattr(lstm, f"weight_ih_l{layer}")), np_(getattr(lstm, f"weight_hh_l{layer}"))], 1)
-            b = np_(getattr(lstm, f"bias_ih_l{layer}")) + np_(getattr(lstm, f"bias_hh_l{layer}"))
-            self.cells.append((np.ascontiguousarray(w), b))
-        self.hidden = lstm.hidden_size
+        rnn = model.decoder
+        self.layer_norm = isinstance(rnn, LayerNormLSTM)
+        self.cells = []  # per layer: W (4H, in + H) with torch's gate order i, f, g, o; b (4H,) ...
+        for layer in range(rnn.num_layers):
+            w = np.concatenate([np_(getattr(rnn, f"weight_ih_l{layer}")), np_(getattr(rnn, f"weight_hh_l{layer}"))], 1)
+            if self.layer_norm:  # ... or the layer norms' gains and biases: (4, H) per gate, (H,) for the cell
+                H = rnn.hidden_size
+                ln = [np_(getattr(rnn, f"{n}_l{layer}")) for n in ("gate_gain", "gate_bias", "cell_gain", "cell_bias")]
+                self.cells.append((np.ascontiguousarray(w), ln[0].reshape(4, H), ln[1].reshape(4, H), ln[2], ln[3]))
+            else:
+                b = np_(getattr(rnn, f"bias_ih_l{layer}")) + np_(getattr(rnn, f"bias_hh_l{layer}"))
+                self.cells.append((np.ascontiguousarray(w), b))
+        self.hidden = rnn.hidden_size
 
     # --- state ----------------------------------------------------------------------------
     def reset(self, z: np.ndarray | None = None) -> None:
@@ -164,6 +180,8 @@ class Sampler:
             if self.text is None:
                 raise SeqartError("this model writes text: give it some first (Sampler.set_text)")
             return self.window.advance(self._input)
+        if self.layer_norm:
+            return self._advance_layer_norm()
         x = self._input
         for i, (w, b) in enumerate(self.cells):
             g = w @ np.concatenate([x, self.h[i]]) + b
@@ -171,6 +189,17 @@ class Sampler:
             i_, f_, o_ = (1.0 / (1.0 + np.exp(-g[s : s + H])) for s in (0, H, 3 * H))
             self.c[i] = f_ * self.c[i] + i_ * np.tanh(g[2 * H : 3 * H])
             self.h[i] = o_ * np.tanh(self.c[i])
+            x = self.h[i]
+        return x
+
+    def _advance_layer_norm(self) -> np.ndarray:
+        """The layer-normalised cells (seqart.rnn.LayerNormLSTM; no recurrent dropout when sampling)."""
+        x = self._input
+        for i, (w, gate_gain, gate_bias, cell_gain, cell_bias) in enumerate(self.cells):
+            z = _layer_norm((w @ np.concatenate([x, self.h[i]])).reshape(4, -1), gate_gain, gate_bias)  # (4, H)
+            i_, f_, o_ = (1.0 / (1.0 + np.exp(-z[k])) for k in (0, 1, 3))
+            self.c[i] = f_ * self.c[i] + i_ * np.tanh(z[2])
+            self.h[i] = o_ * np.tanh(_layer_norm(self.c[i], cell_gain, cell_bias))
             x = self.h[i]
         return x
 

@@ -106,3 +106,13 @@ def test_train_scaling_compares_threads_and_processes(tmp_path):
     assert set(settings) == {"1 process x 1 thread", "1 process x 2 threads", "2 processes x 1 thread"}
     assert all(s["drawings_per_s"] > 0 and s["seconds_per_step"] > 0 for s in settings.values())
     assert settings["1 process x 1 thread"]["speedup"] == 1.0
+
+
+def test_rnn_speed_reports_each_cell_against_the_fused_lstm(tmp_path):
+    r = run_script("rnn_speed.py", tmp_path / "rnn.json")
+    fp32 = r["fp32"]
+    assert {"lstm", "layernorm", "layernorm_rd", "lstm_rd"} <= fp32["ms"].keys()
+    assert all(TIMING <= v.keys() and v["n"] == r["config"]["repeats"] for v in fp32["ms"].values())
+    assert {"layernorm", "layernorm_rd", "lstm_rd"} == fp32["ratio_vs_lstm"].keys()
+    assert "skipped" in r["bf16_autocast"] or "layernorm" in r["bf16_autocast"]["ms"]
+    assert isinstance(r["target"]["layernorm_fp32_met"], bool)

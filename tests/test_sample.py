@@ -104,3 +104,34 @@ def test_latent_encode_and_slerp(model_codec):
     a, b = np.array([1.0, 0, 0, 0]), np.array([0, 1.0, 0, 0])
     mid = slerp(a, b, 0.5)
     assert np.isclose(np.linalg.norm(mid), 1.0) and np.allclose(slerp(a, b, 0.0), a) and np.allclose(slerp(a, b, 1.0), b)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "layernorm"])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_numpy_cells_match_the_torch_decoder_state_by_state(cell, layers):
+    """Every layer's h and c after every step, numpy sampler against the torch module (training's code)."""
+    torch.manual_seed(1)
+    codec = StrokesCodec()
+    cfg = ModelConfig(layout=codec.layout.to_json(), hidden=20, mixtures=3, layers=layers, cell=cell,
+                      recurrent_dropout=0.3, dropout=0.2, z_dim=3, enc_hidden=6)
+    model = MDNLSTM(cfg).eval()
+    with torch.no_grad():  # trained-looking layer norms, not the initial ones and zeros
+        for name, p in model.decoder.named_parameters():
+            if "gain" in name or "bias" in name:
+                p.add_(0.3 * torch.randn_like(p))
+    z = np.random.default_rng(0).standard_normal(3).astype(np.float32)
+    s = Sampler(model, codec, seed=2, z=z)
+    frames = codec.to_model(s.generate(15))[:-1]
+    s.reset()
+    inp = torch.cat([model.start_token(1), model.embed(torch.from_numpy(frames)[None])], 1)
+    inp = torch.cat([inp, torch.from_numpy(z)[None, None].expand(1, inp.shape[1], 3)], -1)
+    state = model.initial_state(torch.from_numpy(z)[None], 1)
+    with torch.no_grad():
+        for t in range(inp.shape[1]):
+            _, state = model.decoder(inp[:, t : t + 1], state)  # one step at a time, the state handed on
+            s._advance()
+            for k in range(layers):
+                assert np.allclose(s.h[k], state[0][k, 0].numpy(), atol=1e-5)
+                assert np.allclose(s.c[k], state[1][k, 0].numpy(), atol=1e-5)
+            if t < len(frames):
+                s._input = s._embed(frames[t])
