@@ -29,11 +29,11 @@ import _common  # noqa: I001  (first: pins threads before torch loads)
 import argparse
 import sys
 from contextlib import nullcontext
-from pathlib import Path
 
 import torch
 
 from seqart.model import ModelConfig
+from seqart.precision import cpu_has_bf16
 from seqart.rnn import make_decoder
 
 TARGET_RATIO = 1.5  # issue 9: the layer-normalised LSTM within ~1.5x of nn.LSTM in the same precision
@@ -60,13 +60,6 @@ def parse_args(argv=None) -> argparse.Namespace:
         if getattr(a, k) is None:
             setattr(a, k, v)
     return a
-
-
-def native_bf16() -> bool:
-    """Whether matrix products in bf16 run on hardware here (else they are emulated and slow)."""
-    flags = next((x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("flags")), "") \
-        if Path("/proc/cpuinfo").exists() else ""
-    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
 def pass_fn(net: torch.nn.Module, x: torch.Tensor, bf16: bool):
@@ -107,7 +100,7 @@ def timings(a: argparse.Namespace, bf16: bool) -> dict:
 def main(argv=None) -> None:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     result = _common.header("rnn_speed")
-    native = native_bf16()
+    native = cpu_has_bf16()
     do_bf16 = a.bf16 == "yes" or (a.bf16 == "auto" and native)
     result["config"] = {"data": a.data, "batch": a.batch, "steps": a.steps, "input": a.input, "hidden": a.hidden,
                         "layers": a.layers, "repeats": a.repeats, "cells": {k: dict(zip(("cell", "recurrent_dropout"), CELLS[k]))

@@ -116,3 +116,10 @@ def test_rnn_speed_reports_each_cell_against_the_fused_lstm(tmp_path):
     assert {"layernorm", "layernorm_rd", "lstm_rd"} == fp32["ratio_vs_lstm"].keys()
     assert "skipped" in r["bf16_autocast"] or "layernorm" in r["bf16_autocast"]["ms"]
     assert isinstance(r["target"]["layernorm_fp32_met"], bool)
+
+
+def test_rnn_compile_reports_eager_steps_and_what_each_compiler_did(tmp_path):
+    r = run_script("rnn_compile.py", tmp_path / "compile.json")
+    for part in ("forward", "backward"):
+        assert r["us_per_step"][part]["eager"] > 0
+    assert {"forward.script", "backward.script"} <= r["compile_s_or_error"].keys()  # seconds, or why not
