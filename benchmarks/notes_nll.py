@@ -7,6 +7,12 @@ own split, or seqart.splits' hash of each file's name); the baselines are fitted
 on the same training split, tuned on the same validation split, and scored on
 the same test notes in the model's own space (its codec and normalisation),
 so the figures are nats per note on one scale. Lower is better.
+
+A grid-time model (codec option time = "grid") scores time as classes of grid
+steps, and so do its baselines (seqart.baselines): its "dt" and "dur" parts are
+summed into "dt+dur" beside theirs. Class probabilities and densities over
+log-seconds are different units: compare a grid model only with its own
+baselines, never with a seconds model's figures.
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from seqart.baselines import NoteBaselines
 from seqart.evaluate import evaluate_run, in_data_units
 from seqart.modelio import load_model, resolve
 from seqart.splits import split_clips
+
+
+UNITS = {
+    "seconds": "nats per note: (dt, dur) density in log-seconds (the data's units, any model's normalisation undone) "
+               "+ pitch + velocity classes",
+    "grid": "nats per note: dt and dur classes of grid steps + pitch + velocity classes (probabilities, not densities)",
+}
 
 
 def main() -> None:
@@ -37,16 +50,19 @@ def main() -> None:
         "clips": {k: len(v) for k, v in splits.items()},
         "notes": {k: sum(len(c) for c in v) for k, v in splits.items()},
         "model_step": meta.get("step"), "model_config": meta["model"] | {"layout": "(notes layout)"},
-        "units": "nats per note: (dt, dur) density in log-seconds (the data's units, any model's normalisation undone) "
-                 "+ pitch + velocity classes",
+        "time": codec.options.get("time", "seconds"),
+        "units": UNITS[codec.options.get("time", "seconds")],
     }
     model_scores = evaluate_run(Path(a.run), Path(a.data), a.split)
+    if "dt" in model_scores:  # grid time: the two class parts together are the timing part
+        model_scores["dt+dur"] = model_scores["dt"] + model_scores["dur"]
     base = NoteBaselines(codec, splits["train"], splits["valid"]).score(splits[a.split])
     for k in ("bigram", "unigram"):  # scored in the model's space: into the data's units, as the model's score
         base[k] = in_data_units(base[k], codec, splits[a.split]) | {"frames": base[k]["frames"]}
     result["nll_per_note"] = {"model": model_scores, "bigram": base["bigram"], "unigram": base["unigram"]}
     result["baseline_settings"] = base["settings"]
     result["model_beats_both"] = model_scores["nll"] < min(base["bigram"]["nll"], base["unigram"]["nll"])
+    result["model_beats_bigram_on"] = {part: model_scores[part] < base["bigram"][part] for part in ("dt+dur", "pitch")}
     result["loadavg_end"] = C.loadavg()
     C.emit(f"notes_nll_{a.name}", result, a.out)
 

@@ -6,17 +6,27 @@ the baselines score the same held-out frames in the same space, using the
 model's own codec (its fitted normalisation, and its fixed dequantisation
 draw, so every scorer sees exactly the same held-out numbers):
 
-* timing, shared by both: the empirical distribution of training (dt, dur)
-  pairs, smoothed into a density with a Gaussian kernel (bandwidth chosen on
-  the validation split, no narrower than the model's narrowest Gaussian), mixed with 0.1% of one broad Gaussian so no held-out
-  note gets zero density;
 * `unigram`: pitch, velocity (and program) drawn independently from their
   training frequencies (add-0.5 smoothing);
 * `bigram`: pitch given the previous note's pitch, interpolated with the
   unigram (weight chosen on validation); the first note of a piece uses the unigram.
 
+Timing depends on how the model holds time, so that both score the same thing:
+
+* seconds (a density over normalised log-seconds), shared by both baselines:
+  the empirical distribution of training (dt, dur) pairs, smoothed into a
+  density with a Gaussian kernel (bandwidth chosen on the validation split, no
+  narrower than the model's narrowest Gaussian), mixed with 0.1% of one broad
+  Gaussian so no held-out note gets zero density;
+* grid (classes of grid steps): the (dt, dur) class pair as one token, its
+  training frequency for the unigram, and given the previous note's pair,
+  interpolated like pitch, for the bigram. These are probabilities of classes,
+  not densities: a grid model's NLL compares with these, never with a
+  seconds model's.
+
 Every figure is nats per note, the mean over all held-out notes, with its
-parts named as the model's evaluation names them ("dt+dur", "pitch", ...).
+parts named as the model's evaluation names them ("dt+dur", "pitch", ...;
+a grid model reports "dt" and "dur", whose sum is "dt+dur").
 """
 
 from __future__ import annotations
@@ -87,50 +97,72 @@ def _unigram(classes: np.ndarray, k: int) -> np.ndarray:
     return np.log(counts / counts.sum())
 
 
+class Bigram:
+    """Tokens 0..k-1: P(cur | prev) = (count(prev, cur) + w * unigram(cur)) / (count(prev) + w),
+    the pseudo-count w chosen on validation; a sequence's first token takes the unigram."""
+
+    def __init__(self, train: list[np.ndarray], valid: list[np.ndarray], k: int):
+        self.logu = _unigram(np.concatenate(train), k)
+        self.pairs = np.zeros((k, k))
+        for t in train:
+            np.add.at(self.pairs, (t[:-1], t[1:]), 1.0)
+        self.weight = max(BIGRAM_WEIGHTS, key=lambda w: self.log_prob(valid, w).mean())
+
+    def log_prob(self, seqs: list[np.ndarray], w: float | None = None) -> np.ndarray:
+        """Per token log-probability, sequences concatenated (N,)."""
+        w, uni, out = self.weight if w is None else w, np.exp(self.logu), []
+        for t in seqs:
+            prev, cur = t[:-1], t[1:]
+            logp = np.log((self.pairs[prev, cur] + w * uni[cur]) / (self.pairs[prev].sum(1) + w))
+            out.append(np.concatenate([self.logu[t[:1]], logp]))
+        return np.concatenate(out) if out else np.zeros(0)
+
+
 class NoteBaselines:
     """Fit on training clips, tune on validation clips, score any clips."""
 
     def __init__(self, codec: Codec, train: list[Clip], valid: list[Clip]):
         lay = codec.layout
-        self.codec, self.n_cont = codec, len(lay.continuous)
+        self.codec, self.n_cont, self.grid = codec, len(lay.continuous), not lay.mixtures
         self.cats = [(c.channel, c.classes) for c in lay.categoricals]
-        tr = model_arrays(codec, train)
+        tr, va = model_arrays(codec, train), model_arrays(codec, valid)
         allx = np.concatenate(tr)
-        self.timing = TimingKDE(allx[:, : self.n_cont])
-        va = model_arrays(codec, valid)
-        self.timing.tune(np.concatenate(va)[:, : self.n_cont])
         self.uni = {name: _unigram(allx[:, self.n_cont + i], k) for i, (name, k) in enumerate(self.cats)}
-        p = self._col("pitch")
-        self.pairs = np.zeros((128, 128))
-        for a in tr:
-            np.add.at(self.pairs, (a[:-1, p].astype(int), a[1:, p].astype(int)), 1.0)
-        self.weight = max(BIGRAM_WEIGHTS, key=lambda w: self._pitch_bigram(va, w).mean())
+        self.pitch = Bigram([self._tokens(a, "pitch") for a in tr], [self._tokens(a, "pitch") for a in va], 128)
+        if self.grid:  # the (dt, dur) class pair is one token
+            k = dict(self.cats)["dt"] * dict(self.cats)["dur"]
+            self.time = Bigram([self._tokens(a, "time") for a in tr], [self._tokens(a, "time") for a in va], k)
+        else:
+            self.timing = TimingKDE(allx[:, : self.n_cont])
+            self.timing.tune(np.concatenate(va)[:, : self.n_cont])
 
     def _col(self, name: str) -> int:
         return self.n_cont + [c for c, _ in self.cats].index(name)
 
-    def _pitch_bigram(self, arrays: list[np.ndarray], w: float) -> np.ndarray:
-        p, uni = self._col("pitch"), np.exp(self.uni["pitch"])
-        out = []
-        for a in arrays:
-            cls = a[:, p].astype(int)
-            prev, cur = cls[:-1], cls[1:]
-            logp = np.log((self.pairs[prev, cur] + w * uni[cur]) / (self.pairs[prev].sum(1) + w))
-            out.append(np.concatenate([[self.uni["pitch"][cls[0]]], logp]))
-        return np.concatenate(out)
+    def _tokens(self, a: np.ndarray, name: str) -> np.ndarray:
+        if name == "time":
+            return a[:, self._col("dt")].astype(int) * dict(self.cats)["dur"] + a[:, self._col("dur")].astype(int)
+        return a[:, self._col(name)].astype(int)
 
     def score(self, clips: list[Clip]) -> dict:
         """{"unigram": {...}, "bigram": {...}}: NLL per note and its parts (nats), note count."""
         arrays = model_arrays(self.codec, clips)
         x = np.concatenate(arrays)
-        timing = -self.timing.log_prob(x[:, : self.n_cont])
-        parts = {name: -self.uni[name][x[:, self._col(name)].astype(int)] for name, _ in self.cats}
-        uni = {"dt+dur": timing} | parts
-        bi = uni | {"pitch": -self._pitch_bigram(arrays, self.weight)}
+        rest = [name for name, _ in self.cats if not (self.grid and name in ("dt", "dur"))]
+        parts = {name: -self.uni[name][x[:, self._col(name)].astype(int)] for name in rest}
+        bi_pitch = -self.pitch.log_prob([self._tokens(a, "pitch") for a in arrays])
+        if self.grid:
+            times = [self._tokens(a, "time") for a in arrays]
+            uni = {"dt+dur": -self.time.logu[np.concatenate(times)]} | parts
+            bi = uni | {"dt+dur": -self.time.log_prob(times), "pitch": bi_pitch}
+            settings = {"time": "grid", "bigram_unigram_weight": {"dt+dur": self.time.weight, "pitch": self.pitch.weight}}
+        else:
+            uni = {"dt+dur": -self.timing.log_prob(x[:, : self.n_cont])} | parts
+            bi = uni | {"pitch": bi_pitch}
+            settings = {"time": "seconds", "kernel_sd": self.timing.h, "bigram_unigram_weight": self.pitch.weight,
+                        "kernel_centres": int(len(self.timing.centres))}
         result = {}
         for label, p in (("unigram", uni), ("bigram", bi)):
             means = {k: float(v.mean()) for k, v in p.items()}
             result[label] = means | {"nll": float(sum(means.values())), "frames": int(len(x))}
-        result["settings"] = {"kernel_sd": self.timing.h, "bigram_unigram_weight": self.weight,
-                              "kernel_centres": int(len(self.timing.centres))}
-        return result
+        return result | {"settings": settings}

@@ -64,6 +64,7 @@ def train(
     cfg = merge(defaults(codec.options, getattr(codec, "family", "mdn")), config, sets)
     if init is not None:
         cfg["train"]["init"] = init
+    _describe_data(codec, data, cfg["codec"])
     result = run_training(data, out, cfg, progress=not quiet, log=_log_line, modality=modality)
     typer.echo(json.dumps(result), err=True)
     if "interrupted" in result:  # the shell's convention for a run ended by a signal: 128 + its number
@@ -85,7 +86,9 @@ def eval_(
 ):
     """Print held-out NLL (nats per frame), its parts and the frame count as JSON."""
     from seqart.evaluate import evaluate_run
+    from seqart.modelio import load_model
 
+    _describe_data(load_model(run)[1], data)
     typer.echo(json.dumps(evaluate_run(run, data, split)))
 
 
@@ -219,6 +222,14 @@ def perform(
         raise SeqartError("perform: give a PIECE.toml (or --list-ports)")
     run_piece(piece, duration=duration, osc=osc, midi=midi, sets=list(set_),
               status=lambda line: typer.echo(line, err=True))
+
+
+def _describe_data(codec, data: Path, options: dict | None = None) -> None:
+    """Say on stderr what a codec takes from the data, where it says anything (notes: the track per file)."""
+    if options is not None and hasattr(codec, "describe_data"):
+        codec = type(codec)(options)
+    for line in getattr(codec, "describe_data", lambda _: [])(data):
+        typer.echo(line, err=True)
 
 
 def _parse_value(text: str):

@@ -18,7 +18,15 @@ predicted together. A chord's dt = 0 maps to exactly log(eps), a spike the
 mixture can fit with one narrow component; on the way out, values within
 `snap` seconds of zero become exactly 0 so sampled chords stay chords.
 
-Dequantisation: MIDI times sit on a grid (ticks, and mostly a few note
+Grid time (option `time = "grid"`, `seqart.codecs.note_grid`): dt and dur
+become classes of whole steps on the data's grid (inferred when fitting,
+stored with its vocabulary in the options, so the checkpoint carries it).
+The head then holds no mixture: dt, dur, pitch and velocity are four
+categoricals, and a sampled note can only fall on the grid, last at least one
+step and take a length the training data held. Clips stay in seconds either
+way, so export and the live engine see no difference.
+
+Dequantisation (seconds only): MIDI times sit on a grid (ticks, and mostly a few note
 values), where a density can grow without bound by narrowing onto the grid
 points, so the NLL would measure resolution, not music. As is usual for
 densities of discrete data (Uria et al. 2013; Theis et al. 2016), model-space
@@ -36,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from seqart.clip import Clip
-from seqart.codecs import register
+from seqart.codecs import note_grid, register
 from seqart.codecs.base import Codec, Norm
 from seqart.errors import SeqartError
 from seqart.layout import Categorical, Layout, Mixture
@@ -55,14 +63,22 @@ DEFAULTS = {
     "pitch_hi": 127,
     "grid_seconds": 0.0,  # JSB piano rolls: seconds per grid step; 0 = from the file name
     "dequantise": 0.02,  # width of the uniform noise on log(seconds + eps) in model space (see above)
+    "time": "seconds",  # seconds: a density over log-seconds | grid: classes of steps on the data's grid
+    "grid": 0,  # grid: steps per beat; 0 = inferred from the training data when fitting
+    "grid_share": 0.0,  # grid: share of the training onsets and ends on that grid (set when fitting)
+    "max_beats": 16,  # grid: longest time shift or duration, in beats (longer ones are cut to it)
+    "dt_steps": [],  # grid: the time-shift classes, in steps (set when fitting)
+    "dur_steps": [],  # grid: the duration classes, in steps (set when fitting)
+    "dynamics": 12,  # velocity shaping when writing generated notes, MIDI units either way (0: as sampled)
 }
+TIMES = ("seconds", "grid")
 SCALES = {
     "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "harmonic_minor": (0, 2, 3, 5, 7, 8, 11),
     "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10), "pentatonic": (0, 2, 4, 7, 9),
     "minor_pentatonic": (0, 3, 5, 7, 10), "blues": (0, 3, 5, 6, 7, 10), "chromatic": tuple(range(12)),
 }
 TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-SAMPLE_OPTIONS = ("scale", "tempo", "prime_bars")
+SAMPLE_OPTIONS = ("scale", "tempo", "prime_bars", "dynamics")
 
 
 def scale_pitches(spec: str) -> list[int]:
@@ -87,11 +103,26 @@ def notes_to_clip(notes: np.ndarray, meta: dict, bins: int = 8, program: bool = 
     return Clip(np.column_stack(cols), channels(program), "notes", time_channel="dt", meta=meta)
 
 
+def dynamics(start_s: np.ndarray, pitch: np.ndarray, bpm: float, amount: float) -> np.ndarray:
+    """Velocity offsets (N,) in MIDI units, at most `amount` either way, from two rules players
+    follow: a note on the beat is stressed and one between eighths is light (metre), and a
+    higher note is louder than a lower one (contour, one octave from the piece's median = full)."""
+    beats = start_s * float(bpm) / 60.0
+    on = [np.abs(beats * k - np.round(beats * k)) < 0.01 * k for k in (1, 2)]  # on the beat, on an eighth
+    metre = np.where(on[0], 1.0, np.where(on[1], 0.0, -1.0))
+    contour = np.clip((pitch - np.median(pitch)) / 12.0, -1.0, 1.0) if len(pitch) else pitch
+    return float(amount) * (0.5 * metre + 0.5 * contour)
+
+
 def clip_to_notes(clip: Clip, bins: int = 8, program: int = 0) -> np.ndarray:
-    """notes Clip -> (N, 5) rows (start_s, dur_s, pitch, velocity, program); velocity = bin centre."""
+    """notes Clip -> (N, 5) rows (start_s, dur_s, pitch, velocity, program); velocity = bin centre,
+    shaped by `dynamics` when the clip's meta asks for it (generated clips)."""
     f = clip.frames
     start = np.cumsum(f[:, clip.channels.index("dt")].astype(np.float64))
     vel = (clip.channel("velocity").astype(np.float64) + 0.5) * (128 / bins)
+    if float(clip.meta.get("dynamics") or 0) > 0:
+        bpm = float(clip.meta.get("bpm") or 120.0)
+        vel = vel + dynamics(start, clip.channel("pitch").astype(np.float64), bpm, float(clip.meta["dynamics"]))
     prog = clip.channel("program") if "program" in clip.channels else np.full(len(f), program)
     notes = np.column_stack([start, clip.channel("dur"), clip.channel("pitch"), np.clip(vel, 1, 127), prog])
     return notes.astype(np.float64)
@@ -105,25 +136,38 @@ def channels(program: bool) -> tuple[str, ...]:
 class NotesCodec(Codec):
     modality = "notes"
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
+    legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)
         if unknown:
             raise SeqartError(f"unknown notes option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        super().__init__(DEFAULTS | dict(options or {}), norm)
+        options = DEFAULTS | dict(options or {})
+        if options["time"] not in TIMES:
+            raise SeqartError(f"notes option time={options['time']!r}: expected seconds or grid")
+        super().__init__(options, norm)
         self.time_factor, self.prime_bars, self.report = 1.0, None, None
 
     @property
+    def grid(self) -> bool:
+        return self.options["time"] == "grid"
+
+    @property
     def layout(self) -> Layout:
-        cats = [Categorical("pitch", 128), Categorical("velocity", int(self.options["velocity_bins"]))]
-        if self.options["program"]:
+        o = self.options
+        cats = [Categorical("pitch", 128), Categorical("velocity", int(o["velocity_bins"]))]
+        if o["program"]:
             cats.append(Categorical("program", 129))
-        return Layout(channels(bool(self.options["program"])), (Mixture(("dt", "dur"), "bivariate"),), tuple(cats))
+        if self.grid:
+            times = [Categorical("dt", max(len(o["dt_steps"]), 1)), Categorical("dur", max(len(o["dur_steps"]), 1))]
+            return Layout(channels(bool(o["program"])), (), tuple(times + cats))
+        return Layout(channels(bool(o["program"])), (Mixture(("dt", "dur"), "bivariate"),), tuple(cats))
 
     def clip_defaults(self) -> dict:
-        return {"time_channel": "dt", "meta": {"bpm": float(self.options["ref_bpm"]) / self.time_factor,
-                                               "velocity_bins": int(self.options["velocity_bins"])}}
+        o = self.options
+        return {"time_channel": "dt", "meta": {"bpm": float(o["ref_bpm"]) / self.time_factor,
+                                               "velocity_bins": int(o["velocity_bins"]), "dynamics": float(o["dynamics"])}}
 
     # --- reading ---------------------------------------------------------------------------
     def read(self, path: Path) -> dict[str, list[Clip]]:
@@ -142,13 +186,54 @@ class NotesCodec(Codec):
         bins, prog = int(o["velocity_bins"]), bool(o["program"])
         return {k: [notes_to_clip(n, m, bins, prog) for n, m in v] for k, v in splits.items()}
 
+    def describe_data(self, path: Path) -> list[str]:
+        """Lines saying which track was taken from each MIDI file under `path` (none for JSB rolls)."""
+        from seqart.formats import midi_in
+
+        path, tracks = Path(path), str(self.options["tracks"])
+        if path.is_dir():
+            items, _ = midi_in.read_midi_folder(path, tracks)
+            chosen = {m["source"]: ", ".join(m["tracks"]) for _, m in items}
+        elif path.suffix.lower() in midi_in.MIDI_SUFFIXES:
+            _, meta = midi_in.read_midi(path, tracks)
+            chosen = {meta["source"]: ", ".join(meta["tracks"])}
+        else:
+            return []
+        return [f"{path}: tracks={tracks}: {line}" for line in midi_in.summarise_choices(chosen)]
+
     # --- model space -----------------------------------------------------------------------
     def _log_times(self, frames: np.ndarray, chans: tuple[str, ...]) -> np.ndarray:
         t = frames[:, [chans.index("dt"), chans.index("dur")]].astype(np.float64)  # (T, 2) seconds
         return np.log(np.maximum(t, 0.0) + float(self.options["eps"]))
 
+    def _bpm(self, clip: Clip) -> float:
+        return float(clip.meta.get("bpm") or self.options["ref_bpm"])
+
+    def _steps(self, clip: Clip) -> tuple[np.ndarray, np.ndarray]:
+        return note_grid.to_steps(clip, self._bpm(clip), int(self.options["grid"]))
+
+    def fit_grid(self, clips: list[Clip]) -> None:
+        """Grid time: the grid (unless set) and the vocabularies of dt and dur steps."""
+        o = self.options
+        times = [t for c in clips for t in note_grid.onsets_and_ends(c, self._bpm(c))]
+        g, share = note_grid.infer_grid(times)
+        if int(o["grid"]):
+            g, share = int(o["grid"]), float(np.mean(note_grid.on_grid(np.concatenate(times), int(o["grid"]))))
+        o.update(grid=g, grid_share=round(share, 5))
+        steps = [self._steps(c) for c in clips]
+        cap = int(round(float(o["max_beats"]) * g))
+        o.update(dt_steps=note_grid.vocabulary([s[0] for s in steps], cap),
+                 dur_steps=note_grid.vocabulary([s[1] for s in steps], cap))
+
     def fit_norm(self, clips: list[Clip]) -> None:
-        """Mean and std of log(seconds + eps); also records the tempo and pitch range of the data."""
+        """Mean and std of log(seconds + eps) (grid time: the grid and its classes instead);
+        also records the tempo and pitch range of the data."""
+        if self.grid:
+            self.fit_grid(clips)
+            self.norm = Norm.identity(0)
+            self.options.update(pitch_lo=127, pitch_hi=0)
+            self.fit_data(clips)
+            return
         x = np.concatenate([self._log_times(c.frames, c.channels) for c in clips])
         std = x.std(axis=0)
         self.norm = Norm(x.mean(axis=0).astype(np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32))
@@ -164,6 +249,11 @@ class NotesCodec(Codec):
                  ref_bpm=float(np.median(bpms)) if bpms else 120.0)
 
     def to_model(self, clip: Clip) -> np.ndarray:
+        if self.grid:  # (T, F) class columns: dt, dur, then pitch, velocity (program)
+            dt, dur = self._steps(clip)
+            o, rest = self.options, [clip.channels.index(c.channel) for c in self.layout.categoricals[2:]]
+            times = [note_grid.classes_of(dt, o["dt_steps"]), note_grid.classes_of(dur, o["dur_steps"])]
+            return np.column_stack(times + [clip.frames[:, rest]]).astype(np.float32)
         logt = self._log_times(clip.frames, clip.channels)  # (T, 2)
         d = float(self.options["dequantise"])
         if d > 0:
@@ -173,11 +263,21 @@ class NotesCodec(Codec):
         cats = [clip.channels.index(c.channel) for c in self.layout.categoricals]
         return np.concatenate([cont, clip.frames[:, cats]], axis=1).astype(np.float32)
 
+    def _grid_seconds(self, x: np.ndarray) -> np.ndarray:
+        """Class columns (T, 2) -> (dt, dur) seconds (T, 2) at the reference tempo."""
+        o = self.options
+        step = 60.0 / (float(o["ref_bpm"]) * int(o["grid"]))  # seconds per grid step
+        cls = np.clip(x[:, :2].astype(np.int64), 0, [len(o["dt_steps"]) - 1, len(o["dur_steps"]) - 1])
+        return np.column_stack([np.asarray(o["dt_steps"])[cls[:, 0]], np.asarray(o["dur_steps"])[cls[:, 1]]]) * step
+
     def from_model(self, x: np.ndarray, **clip_fields) -> Clip:
         o = self.options
-        secs = np.exp(x[:, :2].astype(np.float64) * self.norm.scale + self.norm.shift) - float(o["eps"])
+        if self.grid:
+            secs = self._grid_seconds(x) if len(x) else np.zeros((0, 2))
+        else:
+            secs = np.exp(x[:, :2].astype(np.float64) * self.norm.scale + self.norm.shift) - float(o["eps"])
         dt = np.where(secs[:, 0] < float(o["snap"]), 0.0, secs[:, 0]) * self.time_factor
-        dur = np.maximum(secs[:, 1], float(o["min_dur"])) * self.time_factor
+        dur = np.maximum(secs[:, 1] * self.time_factor, float(o["min_dur"]))  # never shorter, at any tempo
         frames = np.column_stack([dt, dur, x[:, 2:]]) if len(x) else np.zeros((0, len(self.layout.channels)))
         fields = {"modality": self.modality} | self.clip_defaults() | clip_fields
         return Clip(frames, self.layout.channels, **fields)
@@ -195,19 +295,27 @@ class NotesCodec(Codec):
             if hi >= lo:
                 f[:, pc] += rng.integers(lo, hi + 1)
         s = float(self.options["stretch"])
-        if s > 0:
+        if s > 0 and not self.grid:  # on the grid, time is in beats: a tempo stretch changes nothing
             f[:, [clip.channels.index("dt"), clip.channels.index("dur")]] *= np.exp(rng.uniform(-np.log1p(s), np.log1p(s)))
         return clip.with_frames(f, meta=clip.meta | {"jitter_seed": int(rng.integers(2**62))})  # fresh dequantisation
 
     # --- generation hooks ---------------------------------------------------------------------
     def configure_sampler(self, sampler, options: dict) -> None:
-        """scale=TONIC:MODE filters pitches; tempo=BPM rescales time; prime_bars=N primes with N bars."""
+        """Pitches stay inside the training range, always; scale=TONIC:MODE keeps those of a scale;
+        tempo=BPM rescales time; prime_bars=N primes with N bars; dynamics=V shapes velocities."""
         unknown = set(options) - set(SAMPLE_OPTIONS)
         if unknown:
             raise SeqartError(f"unknown notes generation option(s): {', '.join(sorted(unknown))} "
                               f"(known: {', '.join(SAMPLE_OPTIONS)})")
+        lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
+        pitches = [p for p in range(128) if lo <= p <= hi]  # a model never plays a pitch it was not trained on
         if "scale" in options:
-            sampler.allow("pitch", scale_pitches(str(options["scale"])))
+            pitches = sorted(set(pitches) & set(scale_pitches(str(options["scale"]))))
+            if not pitches:
+                raise SeqartError(f"scale={options['scale']}: no pitch of it lies in the model's range {lo}..{hi}")
+        sampler.allow("pitch", pitches)
+        if "dynamics" in options:
+            self.options["dynamics"] = _number(options["dynamics"], "dynamics", 0.0, 63.0)
         if "tempo" in options:
             bpm = _positive(options["tempo"], "tempo")
             self.time_factor = float(self.options["ref_bpm"]) / bpm
@@ -232,6 +340,16 @@ class NotesCodec(Codec):
         f = primer.frames.copy()
         f[:, [primer.channels.index("dt"), primer.channels.index("dur")]] *= self.time_factor
         return generated.with_frames(np.concatenate([f, generated.frames]))
+
+
+def _number(value, name: str, lo: float, hi: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not lo <= v <= hi:
+        raise SeqartError(f"{name}={value!r}: expected a number from {lo:g} to {hi:g}")
+    return v
 
 
 def _positive(value, name: str) -> float:

@@ -1,8 +1,12 @@
 """Notes out: Standard MIDI Files, piano-roll PNGs and (through FluidSynth) WAV audio.
 
-* `.mid` / `.midi`: a type-1 file, one track per program (drums on channel 10),
-  at the clips' tempo (meta "bpm", else 120) so a DAW's bar grid lines up;
-  several clips play one after another, `gap` seconds apart.
+* `.mid` / `.midi`: a type-1 file, one named track per program (its General
+  MIDI name; drums on channel 10), at the clips' tempo (meta "bpm", else 120)
+  so a DAW's bar grid lines up; several clips play one after another, `gap`
+  seconds apart. Notes are made playable first (`playable`): a note still
+  sounding when its pitch strikes again ends there (a reader pairs a note-off
+  with the oldest note-on of its pitch, so an overlap would come back as a
+  blip of a few milliseconds), and no note is shorter than `MIN_NOTE` seconds.
 * `.png`: a piano roll per clip, stacked; time runs right, pitch up, a line at
   every C, a faint line every second; darker notes are louder.
 * `.wav`: the `.mid` rendered by the `fluidsynth` program with a General MIDI
@@ -31,6 +35,33 @@ SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/def
               "/usr/share/soundfonts/default.sf2", "/usr/share/soundfonts/FluidR3_GM.sf2",
               "/opt/homebrew/share/soundfonts/default.sf2", "/usr/local/share/soundfonts/default.sf2")
 DRUMS = 128
+RESOLUTION = 480  # ticks per beat: 480 holds sixteenths, triplets and their halves exactly
+MIN_NOTE = 0.02  # seconds: shorter notes are clicks, not notes (and MIDI readers may drop them)
+
+
+def playable(notes: np.ndarray, min_note: float = MIN_NOTE) -> np.ndarray:
+    """(N, 5) notes -> the notes a MIDI file can hold as written, sorted by (start, pitch).
+
+    Per (pitch, program): a note is cut where the same pitch strikes again; a strike within
+    `min_note` of the previous one is dropped (the earlier note goes on sounding);
+    every note lasts at least `min_note` seconds."""
+    notes = notes[np.lexsort((notes[:, 2], notes[:, 0]))]
+    key = np.round(notes[:, 2]) * 256 + notes[:, 4]
+    keep = np.ones(len(notes), bool)
+    out = notes.copy()
+    for k in np.unique(key):
+        idx = np.flatnonzero(key == k)
+        last = -1
+        for i in idx:  # in onset order
+            if last >= 0 and out[i, 0] - out[last, 0] < min_note:
+                keep[i] = False
+                out[last, 1] = max(out[last, 1], out[i, 0] + out[i, 1] - out[last, 0])
+                continue
+            if last >= 0:
+                out[last, 1] = min(out[last, 1], out[i, 0] - out[last, 0])
+            last = i
+    out[:, 1] = np.maximum(out[:, 1], min_note)
+    return out[keep]
 
 
 def clips_to_notes(clips: list[Clip], gap: float = 1.0, program: int = 0) -> np.ndarray:
@@ -59,10 +90,11 @@ def to_pretty_midi(notes: np.ndarray, bpm: float = 120.0, time_signature=(4, 4))
     """(N, 5) notes -> pretty_midi.PrettyMIDI with one instrument per program."""
     import pretty_midi
 
-    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=float(bpm))
+    pm = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=float(bpm))
     pm.time_signature_changes.append(pretty_midi.TimeSignature(int(time_signature[0]), int(time_signature[1]), 0.0))
     for prog in sorted({int(p) for p in notes[:, 4]}):
-        inst = pretty_midi.Instrument(program=0 if prog == DRUMS else prog, is_drum=prog == DRUMS)
+        name = "Drums" if prog == DRUMS else pretty_midi.program_to_instrument_name(prog)
+        inst = pretty_midi.Instrument(program=0 if prog == DRUMS else prog, is_drum=prog == DRUMS, name=name)
         for s, d, p, v, _ in notes[notes[:, 4] == prog]:
             inst.notes.append(pretty_midi.Note(int(np.clip(v, 1, 127)), int(np.clip(p, 0, 127)), float(s), float(s + d)))
         pm.instruments.append(inst)
@@ -80,6 +112,7 @@ def write_midi(clips: list[Clip], dest, *, gap: float = 1.0, program: int = 0, t
     bpm = float(tempo or clips[0].meta.get("bpm") or 120.0)
     if not 1.0 <= bpm <= 1000.0:
         raise SeqartError(f"tempo={bpm}: expected 1..1000 bpm")
+    notes = playable(notes, MIN_NOTE + 2 * 60.0 / (bpm * RESOLUTION))  # two ticks spare: times round to ticks
     pm = to_pretty_midi(notes, bpm, clips[0].meta.get("time_signature", (4, 4)))
     with output(dest, binary=True) as f:
         pm.write(f)

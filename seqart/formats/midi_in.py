@@ -115,8 +115,14 @@ def _track_notes(track) -> tuple[dict, list, list]:
     return out, tempos, sigs
 
 
+def _track_name(track) -> str:
+    """The track's name: its track_name, else its instrument_name meta event ("" when neither)."""
+    names = {m.type: str(m.name).strip() for m in track if m.type in ("track_name", "instrument_name")}
+    return names.get("track_name") or names.get("instrument_name") or ""
+
+
 def parse_instruments(mid) -> tuple[list[dict], dict]:
-    """A MidiFile -> ([{"track", "channel", "program", "notes": (N, 5)}], facts)."""
+    """A MidiFile -> ([{"track", "name", "channel", "program", "notes": (N, 5)}], facts)."""
     parts, tempos, sigs = [], [], []
     for t, track in enumerate(mid.tracks):
         notes, tt, ss = _track_notes(track)
@@ -128,20 +134,47 @@ def parse_instruments(mid) -> tuple[list[dict], dict]:
     for t, ch, prog, rows in parts:
         start, end = tmap.seconds(rows[:, 0]), tmap.seconds(rows[:, 1])
         notes = np.column_stack([start, end - start, rows[:, 2], rows[:, 3], np.full(len(rows), prog)])
-        insts.append({"track": t, "channel": ch, "program": prog, "notes": notes})
+        insts.append({"track": t, "name": _track_name(mid.tracks[t]), "channel": ch, "program": prog, "notes": notes})
     first = sorted(tempos)[0][1] if tempos and sorted(tempos)[0][0] == 0 else 500000
     facts = {"bpm": round(60e6 / first, 3), "tempo_changes": max(len(tempos) - (1 if tempos else 0), 0),
              "time_signature": list(sorted(sigs)[0][1:]) if sigs else [4, 4]}
     return insts, facts
 
 
-def select_tracks(insts: list[dict], tracks: str, source) -> np.ndarray:
-    """Notes of the chosen instruments: "melody", "all", "drums", or an instrument index.
+MELODY_NAMES = re.compile(r"melod|lead|vocal|voice|voix|stimme|singer|solo|tune|theme|soprano|canto", re.I)
+NOT_MELODY = re.compile(r"bass|chord|accomp|comp\b|pad\b|drum|perc|rhythm|harmony|backing|strum|bridge|fill", re.I)
 
-    Instruments are (track, channel, program) groups in file order."""
+
+def melody_choice(pitched: list[dict]) -> tuple[dict, str]:
+    """The melody instrument and how it was found: "name" (the highest of those with a melody-like
+    track or instrument name: MELODY, Lead, Vocal, Soprano...), else "pitch" (the highest mean
+    pitch among those whose names do not say accompaniment: bass, chords, bridge...; a tune
+    sits over its chords)."""
+    def highest(group: list[dict]) -> dict:
+        return max(group, key=lambda i: i["notes"][:, 2].mean())
+
+    named = [i for i in pitched if MELODY_NAMES.search(i["name"])]
+    if named:
+        return highest(named), "name"
+    accompaniment = [i for i in pitched if NOT_MELODY.search(i["name"]) or 32 <= i["program"] <= 39]  # GM basses
+    return highest([i for i in pitched if i not in accompaniment] or pitched), "pitch"
+
+
+def describe(inst: dict, how: str) -> str:
+    """One instrument for a report: 'track 1 "MELODY" (by name)'."""
+    name = f' "{inst["name"]}"' if inst["name"] else ""
+    return f"track {inst['track']}{name} (by {'name' if how == 'name' else 'highest mean pitch'})"
+
+
+def choose_tracks(insts: list[dict], tracks: str, source) -> tuple[list[dict], str]:
+    """The chosen instruments and, for "melody", how they were found ("name" or "pitch"; else the rule)."""
     pitched = [i for i in insts if i["program"] != DRUMS]
-    if tracks == "melody":  # the pitched instrument with the highest mean pitch (a tune over its chords)
-        chosen = [max(pitched, key=lambda i: i["notes"][:, 2].mean())] if pitched else []
+    how = str(tracks)
+    if tracks == "melody":
+        chosen, how = [], "pitch"
+        if pitched:
+            melody, how = melody_choice(pitched)
+            chosen = [melody]
     elif tracks == "all":
         chosen = pitched
     elif tracks == "drums":
@@ -153,6 +186,14 @@ def select_tracks(insts: list[dict], tracks: str, source) -> np.ndarray:
         raise SeqartError(f"notes option tracks={tracks!r}: expected melody, all, drums or an instrument index")
     if not chosen:
         raise SeqartError(f"{source}: no notes in the chosen tracks ({tracks}; {len(insts)} instrument(s) with notes)")
+    return chosen, how
+
+
+def select_tracks(insts: list[dict], tracks: str, source) -> np.ndarray:
+    """Notes of the chosen instruments: "melody", "all", "drums", or an instrument index.
+
+    Instruments are (track, channel, program) groups in file order."""
+    chosen, _ = choose_tracks(insts, tracks, source)
     return tidy_notes(np.concatenate([i["notes"] for i in chosen]))
 
 
@@ -176,14 +217,30 @@ def read_midi(path: Path, tracks: str = "melody") -> tuple[np.ndarray, dict]:
     path = Path(path)
     insts, facts = parse_instruments(_load(path))
     family = re.match(r"[^\d]*", path.stem).group(0).rstrip("_-") or path.stem
+    chosen, how = choose_tracks(insts, tracks, path)
     meta = {"source": path.name, "group": path.stem, "family": family} | facts
-    return select_tracks(insts, tracks, path), meta
+    meta["tracks"] = [describe(i, how) if tracks == "melody" else f"track {i['track']}" for i in chosen]
+    return tidy_notes(np.concatenate([i["notes"] for i in chosen])), meta
+
+
+def summarise_choices(chosen: dict[str, str], names: int = 8) -> list[str]:
+    """{file: choice} -> one line per distinct choice, most files first, naming up to `names` files:
+    'track 0 (by highest mean pitch): 1021 files (a.mid, b.mid, ... and 1013 more)'."""
+    groups: dict[str, list[str]] = {}
+    for f, c in sorted(chosen.items()):
+        groups.setdefault(c, []).append(f)
+    lines = []
+    for c, files in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        more = f" and {len(files) - names} more" if len(files) > names else ""
+        lines.append(f"{c}: {len(files)} file{'s' if len(files) != 1 else ''} ({', '.join(files[:names])}{more})")
+    return lines
 
 
 def read_midi_folder(folder: Path, tracks: str = "melody") -> tuple[list[tuple[np.ndarray, dict]], dict]:
     """Every MIDI file under a folder; a file that fails is skipped and counted.
 
-    Returns ([(notes, meta)], report) where report = {"read": n, "skipped": n, "why": {reason: n}}.
+    Returns ([(notes, meta)], report) where report = {"read": n, "skipped": n, "why": {reason: n}}
+    and, for tracks="melody", "chosen": {file name: 'track 0 "Melody" (by name)', ...}.
     """
     files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)
     out, why = [], {}
@@ -194,6 +251,8 @@ def read_midi_folder(folder: Path, tracks: str = "melody") -> tuple[list[tuple[n
             reason = re.sub(r"\d+", "N", str(e).split(": ", 1)[-1].split(" (")[0])
             why[reason] = why.get(reason, 0) + 1
     report = {"read": len(out), "skipped": sum(why.values()), "why": why}
+    if tracks == "melody":
+        report["chosen"] = {m["source"]: m["tracks"][0] for _, m in out}
     if not out:
         detail = "; ".join(f"{n} {r}" for r, n in why.items()) or "no .mid files"
         raise SeqartError(f"{folder}: no usable MIDI file ({detail})")

@@ -1,0 +1,79 @@
+"""Time on the data's grid, for the notes codec's `time = "grid"` option.
+
+Most scores (and the MIDI made from them) place every onset and every note end
+on a few subdivisions of the beat: eighths, sixteenths, triplets. On such data
+the notes codec can model time as classes instead of a density over seconds:
+
+* the grid is `g` steps per beat, inferred from the training data as the
+  smallest of `CANDIDATES` that holds at least `COVER` of its onsets and note
+  ends (12 holds straight sixteenths and eighth-note triplets together);
+* a note's `dt` and `dur` become whole steps (onsets and ends are rounded on
+  the grid first, so rounding never drifts; a duration is at least one step);
+* each of `dt` and `dur` is one class among the step counts the training data
+  holds (its vocabulary, at most `max_beats` beats; a longer value becomes the
+  longest class, and a held-out value outside the vocabulary its nearest class).
+
+Beats come from seconds at the clip's tempo (meta "bpm", the file's first
+tempo), so a file whose tempo changes is read on the grid of its first tempo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqart.clip import Clip
+
+CANDIDATES = (1, 2, 3, 4, 6, 8, 12, 16, 24)  # steps per beat: straight, triplet and mixed grids
+TOLERANCE = 0.01  # beats: a time this close to a grid point is on it (one tick at 96 ticks per beat)
+COVER = 0.995  # the inferred grid holds at least this share of onsets and note ends
+
+
+def onsets_and_ends(clip: Clip, bpm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each note's onset and end in beats from the clip's start, (N,) each (float64)."""
+    bps = float(bpm) / 60.0
+    onset = np.cumsum(clip.channel("dt").astype(np.float64)) * bps
+    return onset, onset + clip.channel("dur").astype(np.float64) * bps
+
+
+def on_grid(beats: np.ndarray, steps_per_beat: float, tolerance: float = TOLERANCE) -> np.ndarray:
+    """Bool (N,): which times (beats) lie within `tolerance` beats of a point of the grid."""
+    g = float(steps_per_beat)
+    return np.abs(beats - np.round(beats * g) / g) <= tolerance
+
+
+def infer_grid(times: list[np.ndarray]) -> tuple[int, float]:
+    """(steps per beat, share of the times on that grid) for times in beats (onsets and ends).
+
+    The smallest candidate holding `COVER` of the times; when none does (played, unquantised
+    music), the candidate holding the most."""
+    t = np.concatenate(times) if times else np.zeros(0)
+    if len(t) == 0:
+        return 4, 0.0
+    share = {g: float(on_grid(t, g).mean()) for g in CANDIDATES}
+    fit = [g for g in CANDIDATES if share[g] >= COVER]
+    g = fit[0] if fit else max(CANDIDATES, key=lambda c: (share[c], -c))
+    return g, share[g]
+
+
+def to_steps(clip: Clip, bpm: float, steps_per_beat: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dt, dur) in whole grid steps, int64 (N,) each; durations at least one step."""
+    onset, end = onsets_and_ends(clip, bpm)
+    q_on = np.round(onset * steps_per_beat).astype(np.int64)
+    q_end = np.round(end * steps_per_beat).astype(np.int64)
+    return np.diff(q_on, prepend=0), np.maximum(q_end - q_on, 1)
+
+
+def vocabulary(steps: list[np.ndarray], cap: int) -> list[int]:
+    """The distinct step counts seen (capped at `cap`), sorted: the classes of one time channel."""
+    seen = np.unique(np.minimum(np.concatenate(steps), cap)) if steps else np.zeros(0, np.int64)
+    return [int(v) for v in seen] or [1]
+
+
+def classes_of(steps: np.ndarray, vocab: list[int]) -> np.ndarray:
+    """Step counts (N,) -> class indices (N,): the nearest vocabulary entry (the lower on a tie)."""
+    v = np.asarray(vocab, np.int64)
+    i = np.clip(np.searchsorted(v, steps), 1, max(len(v) - 1, 1))
+    if len(v) == 1:
+        return np.zeros(len(steps), np.int64)
+    lower = steps - v[i - 1] <= v[i] - steps
+    return np.where(lower, i - 1, i)
