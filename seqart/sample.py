@@ -87,6 +87,8 @@ class Sampler:
         self.temperature, self.bias, self.greedy = float(temperature), float(bias), greedy
         self.rng = np.random.default_rng(seed)
         self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
+        for channel, classes in getattr(codec, "allowed_classes", dict)().items():  # e.g. notes: trained pitches
+            self.allow(channel, classes)
         self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
         self._load_weights(model)
         self.fixed_z = None if z is None else np.asarray(z, np.float32)

@@ -19,6 +19,7 @@ from seqart.export import export_clips
 from seqart.export.midi import playable
 from seqart.generate import sample_clips
 from seqart.modelio import load_model
+from seqart.sample import Sampler
 from seqart.train import train
 
 from tests.peers import peer
@@ -89,6 +90,16 @@ def test_gridded_midi_round_trips_exactly_through_the_codec(tmp_path):
     assert rows == sorted((s * rows_ppq(out) // PPQ, d * rows_ppq(out) // PPQ, p) for s, d, p in ROWS)
 
 
+def test_a_time_shift_class_knows_where_in_the_beat_its_onset_falls(tmp_path):
+    codec = NotesCodec({"time": "grid"})
+    clip = codec.read(tune(tmp_path / "t.mid", ROWS))["all"][0]
+    codec.fit_norm([clip])
+    dt_classes = [codec.options["dt_steps"][int(c)] for c in codec.to_model(clip)[:, 0]]
+    onsets = np.cumsum([steps for steps, _ in dt_classes])
+    assert [phase for _, phase in dt_classes] == list(onsets % 12)  # steps past the beat, 12 steps a beat
+    assert [4, 8] == [p for _, p in dt_classes if p % 3]  # the triplet's second and third notes
+
+
 def rows_ppq(path):
     return mido.MidiFile(path).ticks_per_beat
 
@@ -153,11 +164,10 @@ def test_a_model_never_samples_a_pitch_outside_its_training_range(grid_run):
     lo, hi = codec.options["pitch_lo"], codec.options["pitch_hi"]
     assert 0 < lo < hi < 127
     clips = sample_clips(grid_run, n=2, temperature=3.0, seed=1, max_frames=300)  # nearly uniform over 128
+    model, codec, _ = load_model(grid_run)
+    clips.append(Sampler(model, codec, temperature=3.0, seed=2).generate(300))  # a Sampler used directly too
     pitches = np.concatenate([c.channel("pitch") for c in clips])
     assert lo <= pitches.min() and pitches.max() <= hi
-    from seqart.sample import Sampler
-
-    model, codec, _ = load_model(grid_run)
     codec.options.update(pitch_lo=60, pitch_hi=60)
     with pytest.raises(SeqartError, match=r"scale=D:major: no pitch of it lies in the model's range 60..60"):
         codec.configure_sampler(Sampler(model, codec), {"scale": "D:major"})

@@ -9,9 +9,15 @@ the notes codec can model time as classes instead of a density over seconds:
   ends (12 holds straight sixteenths and eighth-note triplets together);
 * a note's `dt` and `dur` become whole steps (onsets and ends are rounded on
   the grid first, so rounding never drifts; a duration is at least one step);
-* each of `dt` and `dur` is one class among the step counts the training data
+* each of `dt` and `dur` is one class among the values the training data
   holds (its vocabulary, at most `max_beats` beats; a longer value becomes the
-  longest class, and a held-out value outside the vocabulary its nearest class).
+  longest class, and a held-out value outside the vocabulary its nearest class);
+* a `dt` class is the pair (steps, phase): the time shift and where in the beat
+  the onset then falls (steps past the beat, 0..g-1, counted from the piece's
+  start). The model reads the phase in its input, so it knows where it is in
+  the beat without adding up every shift so far: after a lone triplet or
+  sixteenth it can find its way back, where a shift alone would leave every
+  later onset off the beat. Decoding uses the steps only.
 
 Beats come from seconds at the clip's tempo (meta "bpm", the file's first
 tempo), so a file whose tempo changes is read on the grid of its first tempo.
@@ -55,18 +61,49 @@ def infer_grid(times: list[np.ndarray]) -> tuple[int, float]:
     return g, share[g]
 
 
-def to_steps(clip: Clip, bpm: float, steps_per_beat: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dt, dur) in whole grid steps, int64 (N,) each; durations at least one step."""
+def to_steps(clip: Clip, bpm: float, steps_per_beat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dt, dur, phase) in whole grid steps, int64 (N,) each; durations at least one step;
+    phase = the onset's steps past its beat."""
     onset, end = onsets_and_ends(clip, bpm)
     q_on = np.round(onset * steps_per_beat).astype(np.int64)
     q_end = np.round(end * steps_per_beat).astype(np.int64)
-    return np.diff(q_on, prepend=0), np.maximum(q_end - q_on, 1)
+    return np.diff(q_on, prepend=0), np.maximum(q_end - q_on, 1), q_on % steps_per_beat
+
+
+def cap_steps(steps: np.ndarray, cap: int, steps_per_beat: int) -> np.ndarray:
+    """Steps above `cap` shortened by whole beats to at most `cap` (the phase they lead to is kept)."""
+    over = np.maximum(steps - cap, 0)
+    return steps - steps_per_beat * -(-over // steps_per_beat)
 
 
 def vocabulary(steps: list[np.ndarray], cap: int) -> list[int]:
     """The distinct step counts seen (capped at `cap`), sorted: the classes of one time channel."""
     seen = np.unique(np.minimum(np.concatenate(steps), cap)) if steps else np.zeros(0, np.int64)
     return [int(v) for v in seen] or [1]
+
+
+def pair_vocabulary(dt: list[np.ndarray], phase: list[np.ndarray]) -> list[list[int]]:
+    """The distinct (steps, phase) pairs seen (steps already capped), sorted: the dt classes."""
+    if not dt:
+        return [[0, 0]]
+    pairs = np.unique(np.column_stack([np.concatenate(dt), np.concatenate(phase)]), axis=0)
+    return [[int(a), int(b)] for a, b in pairs]
+
+
+def pair_classes_of(dt: np.ndarray, phase: np.ndarray, vocab: list[list[int]]) -> np.ndarray:
+    """(steps, phase) (N,) each -> class indices (N,): the pair itself, else the nearest steps
+    with that phase, else the nearest steps."""
+    index = {(a, b): i for i, (a, b) in enumerate(vocab)}
+    v = np.asarray(vocab, np.int64).reshape(-1, 2)
+    out = np.empty(len(dt), np.int64)
+    for n, (a, b) in enumerate(zip(dt.tolist(), phase.tolist())):
+        i = index.get((a, b))
+        if i is None:
+            same = np.flatnonzero(v[:, 1] == b)
+            pool = same if len(same) else np.arange(len(v))
+            i = int(pool[np.argmin(np.abs(v[pool, 0] - a))])
+        out[n] = i
+    return out
 
 
 def classes_of(steps: np.ndarray, vocab: list[int]) -> np.ndarray:

@@ -67,7 +67,7 @@ DEFAULTS = {
     "grid": 0,  # grid: steps per beat; 0 = inferred from the training data when fitting
     "grid_share": 0.0,  # grid: share of the training onsets and ends on that grid (set when fitting)
     "max_beats": 16,  # grid: longest time shift or duration, in beats (longer ones are cut to it)
-    "dt_steps": [],  # grid: the time-shift classes, in steps (set when fitting)
+    "dt_steps": [],  # grid: the time-shift classes, [steps, phase in the beat] (set when fitting)
     "dur_steps": [],  # grid: the duration classes, in steps (set when fitting)
     "dynamics": 12,  # velocity shaping when writing generated notes, MIDI units either way (0: as sampled)
 }
@@ -209,8 +209,12 @@ class NotesCodec(Codec):
     def _bpm(self, clip: Clip) -> float:
         return float(clip.meta.get("bpm") or self.options["ref_bpm"])
 
-    def _steps(self, clip: Clip) -> tuple[np.ndarray, np.ndarray]:
+    def _steps(self, clip: Clip) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return note_grid.to_steps(clip, self._bpm(clip), int(self.options["grid"]))
+
+    def _dt_steps(self) -> np.ndarray:
+        """The steps of each dt class (a class is [steps, phase], or steps alone in early grid runs)."""
+        return np.asarray([v[0] if isinstance(v, (list, tuple)) else v for v in self.options["dt_steps"]])
 
     def fit_grid(self, clips: list[Clip]) -> None:
         """Grid time: the grid (unless set) and the vocabularies of dt and dur steps."""
@@ -222,7 +226,8 @@ class NotesCodec(Codec):
         o.update(grid=g, grid_share=round(share, 5))
         steps = [self._steps(c) for c in clips]
         cap = int(round(float(o["max_beats"]) * g))
-        o.update(dt_steps=note_grid.vocabulary([s[0] for s in steps], cap),
+        dts = [note_grid.cap_steps(s[0], cap, g) for s in steps]
+        o.update(dt_steps=note_grid.pair_vocabulary(dts, [s[2] for s in steps]),
                  dur_steps=note_grid.vocabulary([s[1] for s in steps], cap))
 
     def fit_norm(self, clips: list[Clip]) -> None:
@@ -250,9 +255,15 @@ class NotesCodec(Codec):
 
     def to_model(self, clip: Clip) -> np.ndarray:
         if self.grid:  # (T, F) class columns: dt, dur, then pitch, velocity (program)
-            dt, dur = self._steps(clip)
+            dt, dur, phase = self._steps(clip)
             o, rest = self.options, [clip.channels.index(c.channel) for c in self.layout.categoricals[2:]]
-            times = [note_grid.classes_of(dt, o["dt_steps"]), note_grid.classes_of(dur, o["dur_steps"])]
+            if o["dt_steps"] and isinstance(o["dt_steps"][0], (list, tuple)):
+                g = int(o["grid"])
+                dt_cls = note_grid.pair_classes_of(note_grid.cap_steps(dt, int(round(float(o["max_beats"]) * g)), g),
+                                                   phase, o["dt_steps"])
+            else:
+                dt_cls = note_grid.classes_of(dt, o["dt_steps"])
+            times = [dt_cls, note_grid.classes_of(dur, o["dur_steps"])]
             return np.column_stack(times + [clip.frames[:, rest]]).astype(np.float32)
         logt = self._log_times(clip.frames, clip.channels)  # (T, 2)
         d = float(self.options["dequantise"])
@@ -268,7 +279,7 @@ class NotesCodec(Codec):
         o = self.options
         step = 60.0 / (float(o["ref_bpm"]) * int(o["grid"]))  # seconds per grid step
         cls = np.clip(x[:, :2].astype(np.int64), 0, [len(o["dt_steps"]) - 1, len(o["dur_steps"]) - 1])
-        return np.column_stack([np.asarray(o["dt_steps"])[cls[:, 0]], np.asarray(o["dur_steps"])[cls[:, 1]]]) * step
+        return np.column_stack([self._dt_steps()[cls[:, 0]], np.asarray(o["dur_steps"])[cls[:, 1]]]) * step
 
     def from_model(self, x: np.ndarray, **clip_fields) -> Clip:
         o = self.options
@@ -300,6 +311,11 @@ class NotesCodec(Codec):
         return clip.with_frames(f, meta=clip.meta | {"jitter_seed": int(rng.integers(2**62))})  # fresh dequantisation
 
     # --- generation hooks ---------------------------------------------------------------------
+    def allowed_classes(self) -> dict[str, list[int]]:
+        """What any Sampler of this codec may play: pitches inside the training range only."""
+        lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
+        return {"pitch": [p for p in range(128) if lo <= p <= hi]}
+
     def configure_sampler(self, sampler, options: dict) -> None:
         """Pitches stay inside the training range, always; scale=TONIC:MODE keeps those of a scale;
         tempo=BPM rescales time; prime_bars=N primes with N bars; dynamics=V shapes velocities."""
@@ -308,7 +324,7 @@ class NotesCodec(Codec):
             raise SeqartError(f"unknown notes generation option(s): {', '.join(sorted(unknown))} "
                               f"(known: {', '.join(SAMPLE_OPTIONS)})")
         lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
-        pitches = [p for p in range(128) if lo <= p <= hi]  # a model never plays a pitch it was not trained on
+        pitches = self.allowed_classes()["pitch"]
         if "scale" in options:
             pitches = sorted(set(pitches) & set(scale_pitches(str(options["scale"]))))
             if not pitches:
