@@ -9,7 +9,8 @@ A checkpoint is a folder:
     trainer.json        optimiser scalars, data-order RNG state
 
 It is written to a temporary sibling folder and renamed into place, so a
-kill at any moment leaves either the old or the new checkpoint, never half.
+kill at any moment leaves either the old or the new checkpoint, never half;
+the temporary folder such a kill leaves is removed at the next save.
 Loading reads no pickle: nothing in the files can run code.
 """
 
@@ -50,6 +51,7 @@ def save(folder: Path, tensors: dict[str, dict[str, torch.Tensor]], meta: dict[s
     """Write {name: tensors} as NAME.safetensors and {name: obj} as NAME.json into folder, atomically."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    clean_temporary(folder)  # a run killed mid-save left one; only one process writes a run folder
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp"))
     for name, ts in tensors.items():
         save_file({k: v.detach().cpu().contiguous() for k, v in ts.items()}, str(tmp / f"{name}.safetensors"))
@@ -73,15 +75,28 @@ def find(folder: Path) -> Path | None:
 
 
 def load(folder: Path, name: str) -> tuple[dict[str, torch.Tensor], dict]:
-    """(tensors, json) of NAME in a checkpoint folder; SeqartError if missing or corrupt."""
+    """(tensors, json) of NAME in a checkpoint folder; SeqartError if missing, corrupt or not regular files."""
+    from seqart import limits
+
     folder = Path(folder)
+    jpath, wpath = folder / f"{name}.json", folder / f"{name}.safetensors"
+    for p in (jpath, wpath):
+        if not p.exists():
+            raise SeqartError(f"{folder}: checkpoint is missing {p.name}")
+    meta = limits.parse_json(limits.read_bytes(jpath), jpath)
+    if not isinstance(meta, dict):
+        raise SeqartError(f"{jpath}: expected a JSON object")
+    limits.check_regular(wpath)
     try:
-        meta = json.loads((folder / f"{name}.json").read_text())
-        tensors = load_file(str(folder / f"{name}.safetensors"))
-    except FileNotFoundError as e:
-        raise SeqartError(f"{folder}: checkpoint is missing {Path(e.filename).name}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SeqartError(f"{folder / (name + '.json')}: not valid JSON ({e})") from None
-    except (SafetensorError, OSError, ValueError) as e:
-        raise SeqartError(f"{folder / (name + '.safetensors')}: unreadable weights ({e})") from None
+        tensors = load_file(str(wpath))
+    except (SafetensorError, OSError, ValueError, MemoryError) as e:
+        raise SeqartError(f"{wpath}: unreadable weights ({type(e).__name__}: {str(e)[:160]})") from None
     return tensors, meta
+
+
+def clean_temporary(folder: Path) -> None:
+    """Remove what a kill during `save` left beside `folder`: `.NAME.tmp*` folders (never renamed into place)."""
+    folder = Path(folder)
+    for tmp in folder.parent.glob(f".{folder.name}.tmp*"):
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)

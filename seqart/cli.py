@@ -1,7 +1,8 @@
 """The `seqart` command line: thin commands over library functions.
 
-This is the only module that parses arguments or prints. Any SeqartError
-becomes one line on stderr and exit status 2, with no traceback.
+This is the only module that parses arguments or prints. Any error (a SeqartError,
+or whatever a library raised on bad input) becomes one line on stderr and exit
+status 2, with no traceback; NumPy's RuntimeWarnings are not shown.
 """
 
 from __future__ import annotations
@@ -246,11 +247,29 @@ def _key_value(item: str) -> tuple[str, str]:
 
 
 def main() -> None:
+    """Run a command; any error is one line on stderr and exit status 2 (SEQART_DEBUG=1: the traceback)."""
+    import os
+    import warnings
+
+    # NumPy's "overflow encountered" and the like are notes for programmers: bad values are
+    # refused with a line of their own, and these would be noise before it.
+    warnings.simplefilter("ignore", RuntimeWarning)
     try:
         app()  # click handles its own usage errors (exit 2)
     except SeqartError as e:
-        print(f"seqart: error: {e}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as e:  # noqa: BLE001 - a library's error on bad input (OSError, RecursionError, MemoryError...)
+        if os.environ.get("SEQART_DEBUG"):
+            raise
+        _fail(f"{type(e).__name__}: {e}")
+
+
+def _fail(message: str, status: int = 2) -> None:
+    line = " ".join(message.split())  # one line, whatever the message held
+    print(f"seqart: error: {line[:2000]}", file=sys.stderr)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ def parse_value(text: str):
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text  # a bare word is a string
+    except RecursionError:
+        raise SeqartError(f"{text[:40]}...: a value nested too deeply") from None
 
 
 def set_setting(cfg: dict, section: str, key: str, value, source: str) -> None:
@@ -78,12 +80,9 @@ def _same_kind(old, value) -> bool:
 def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
     """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides."""
     if toml_file is not None:
-        try:
-            data = tomllib.loads(Path(toml_file).read_text())
-        except FileNotFoundError:
-            raise SeqartError(f"{toml_file}: no such file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise SeqartError(f"{toml_file}: not valid TOML ({e})") from None
+        from seqart.limits import read_toml
+
+        data = read_toml(toml_file)  # a regular file; one line for a folder, a FIFO or deep nesting
         for section, table in data.items():
             if section not in cfg or not isinstance(table, dict):
                 raise SeqartError(f"{toml_file}: unknown section [{section}] (known: model, train, codec)")
@@ -128,8 +127,10 @@ def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
         v = cfg.get(section, {}).get(key)
         if v is None:
             continue
+        where = f"{source}: " if source else ""
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise SeqartError(f"{where}{section}.{key} = {v!r} is not a number")
         if not (lo <= v <= hi and (lo_ok or v > lo)) or v != v:
-            where = f"{source}: " if source else ""
             raise SeqartError(f"{where}{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -9,6 +10,7 @@ import torch
 from seqart import checkpoint, family
 from seqart.codecs import codec_from_config
 from seqart.codecs.base import Codec
+from seqart.config import RANGES, check_ranges
 from seqart.errors import SeqartError
 
 
@@ -27,15 +29,49 @@ def resolve(path: Path) -> Path:
     raise SeqartError(f"{path}: no checkpoint here (expected model.json and model.safetensors)")
 
 
+def check_meta(folder: Path, meta: dict, weights: dict) -> None:
+    """model.json: its objects, its model settings (known keys, the default's type, in range) and,
+    for an MDN-LSTM, a size the stored weights can hold.
+
+    Checked before the model is built: a JSON that claims hidden = 65536 would otherwise
+    allocate gigabytes before the weights are found not to fit."""
+    where = folder / "model.json"
+    if not all(isinstance(meta.get(k, {}), dict) for k in ("model", "codec", "train")) or "codec" not in meta:
+        raise SeqartError(f"{where}: expected \"model\", \"codec\" and \"train\" objects")
+    meta.setdefault("train", {})
+    name = meta.get("family", "mdn")
+    if not isinstance(name, str):
+        raise SeqartError(f"{where}: family must be a name, not {name!r}")
+    cfg = meta.setdefault("model", {})
+    defaults = {f.name: f.default for f in fields(family.get(name).config_class)}
+    if set(cfg) - set(defaults):
+        raise SeqartError(f"{where}: unknown model setting(s) {', '.join(sorted(set(cfg) - set(defaults)))}")
+    for key, value in cfg.items():  # the default's type: a JSON true is not a size, 3.5 is not a layer count
+        d = defaults[key]
+        whole = isinstance(d, int) and not isinstance(d, bool)
+        if (whole or isinstance(d, float)) and (isinstance(value, bool) or not isinstance(value, int if whole else (int, float))):
+            raise SeqartError(f"{where}: model.{key} must be a {'whole ' if whole else ''}number, not {value!r}")
+    if name != "mdn":
+        return
+    check_ranges({"model": cfg}, {k: r for k, r in RANGES.items() if k[0] == "model"}, str(where))
+    stored = sum(t.numel() for t in weights.values())
+    needed = 4 * cfg.get("hidden", 512) ** 2 * cfg.get("layers", 1)  # the recurrent weights alone
+    if needed > stored:
+        raise SeqartError(f"{where}: the model it describes needs more than the {stored:,} weights stored")
+
+
 def load_model(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, Codec, dict]:
     """(model of its family (seqart.family), codec, checkpoint JSON); no code from the files runs."""
     folder = resolve(path)
     weights, meta = checkpoint.load(folder, "model")
+    check_meta(folder, meta, weights)
     try:
         model = family.get(meta.get("family", "mdn")).rebuild(meta["model"])
         model.load_state_dict(weights)
         codec = codec_from_config(meta["codec"])
-    except (KeyError, TypeError, RuntimeError, ValueError) as e:
+    except SeqartError as e:
+        raise SeqartError(f"{folder}: {e}") from None
+    except (KeyError, TypeError, RuntimeError, ValueError, IndexError, AttributeError, OverflowError) as e:
         raise SeqartError(f"{folder}: checkpoint does not match its config ({type(e).__name__}: {str(e)[:200]})") from None
     model.to(torch.device(device)).eval()
     return model, codec, meta

@@ -8,10 +8,10 @@ Live pieces (OSC/MIDI streams) are `seqart perform`'s, in seqart.live.piece.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from seqart.errors import SeqartError
+from seqart.limits import read_toml
 
 DEFAULTS = {"model": "", "out": [], "seconds": 0.0, "notes": 0, "n": 1, "temperature": 1.0, "seed": 0,
             "prime": "", "prime_seconds": 0.0, "options": {}}
@@ -20,12 +20,7 @@ DEFAULTS = {"model": "", "out": [], "seconds": 0.0, "notes": 0, "n": 1, "tempera
 def load_render_piece(path: Path) -> dict:
     """The [render] table with defaults filled in; SeqartError naming the file on any problem."""
     path = Path(path)
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("render")
-    except FileNotFoundError:
-        raise SeqartError(f"{path}: no such piece") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SeqartError(f"{path}: not valid TOML ({e})") from None
+    table = read_toml(path).get("render")  # a regular file; one line for a folder, a FIFO or deep nesting
     if not isinstance(table, dict):
         raise SeqartError(f"{path}: a render piece needs a [render] table")
     unknown = sorted(set(table) - set(DEFAULTS))

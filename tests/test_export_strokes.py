@@ -273,7 +273,7 @@ def test_failed_export_leaves_the_old_file_and_no_temp_file(clips, tmp_path):
     ("x.png", {"margin_mm": 120}, r"margin_mm=120 .* leave no room"),
     ("x.gif", {"color": "inkish"}, r"not colours"),
     ("x.svg", {"color": "inkish"}, r"color='inkish': not a colour"),
-    ("x.svg", {"columns": 0}, r"columns=0"),
+    ("x.svg", {"columns": 0}, r"export.columns = 0 is out of range"),
     ("x.png", {"dpi": 2400}, r"dpi=2400: a 19843x28063 px image is too large"),
     ("missing/x.svg", {}, r"folder .*missing does not exist"),
 ])

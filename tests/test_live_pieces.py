@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -111,10 +112,16 @@ def test_control_switches_piece_with_its_tempo_and_temperature(tmp_path, tiny_st
     try:
         server = next(c for c in closers if isinstance(c, ControlServer))
         assert server.handle("/seqart/piece", [str(second)])
+        end = time.time() + 30
+        while server.loads.busy() and time.time() < end:  # loads run on the control server's loader thread
+            time.sleep(0.01)
         engine._apply_commands()
         assert engine.clock.tempo == 75.0 and engine.sampler.temperature == pytest.approx(0.2)
         assert engine.name == "second"
-        assert not server.handle("/seqart/piece", [str(tmp_path / "missing.toml")])
+        server.handle("/seqart/piece", [str(tmp_path / "missing.toml")])  # fails on the loader thread
+        while server.loads.busy() and time.time() < end:
+            time.sleep(0.01)
+        assert server.rejected == 1
     finally:
         for c in closers:
             c.close()

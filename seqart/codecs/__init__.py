@@ -44,10 +44,14 @@ def codec_for_path(path: Path, options: dict | None = None) -> Codec:
     path = Path(path)
     if not path.exists():
         raise SeqartError(f"{path}: no such file or folder")
+    if not path.is_dir():
+        from seqart.limits import check_regular
+
+        check_regular(path)  # a FIFO, a device or a huge file is named as such, not as a file type
     for cls in _REGISTRY.values():  # a codec that recognises a whole folder (handwriting: drawings + transcripts)
         if hasattr(cls, "claims") and cls.claims(path):
             return cls(options)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:
         for cls in _REGISTRY.values():
             if f.name.lower().endswith(cls.suffixes):  # endings, so MNIST's "...-idx3-ubyte" is one too

@@ -30,11 +30,25 @@ class Norm:
 
     @classmethod
     def from_json(cls, d: dict) -> "Norm":
-        return cls(np.asarray(d["shift"], np.float32), np.asarray(d["scale"], np.float32))
+        """From a checkpoint's JSON: lists of finite numbers, scales above zero (else a one-line error)."""
+        shift, scale = (_numbers(d.get(k), f"codec norm {k}") for k in ("shift", "scale"))
+        if len(shift) != len(scale) or not (scale > 0).all():
+            raise SeqartError("codec norm: shift and scale must be equally long, every scale > 0")
+        return cls(shift, scale)
 
     @classmethod
     def identity(cls, n: int) -> "Norm":
         return cls(np.zeros(n, np.float32), np.ones(n, np.float32))
+
+
+def _numbers(values, what: str) -> np.ndarray:
+    """A JSON list of finite numbers as float32 (a JSON true is not a number)."""
+    if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        raise SeqartError(f"{what}: expected a list of numbers")
+    x = np.asarray(values, np.float64)
+    if not (np.isfinite(x).all() and (np.abs(x) < 1e30).all()):
+        raise SeqartError(f"{what}: holds NaN, infinite or absurd values")
+    return x.astype(np.float32)
 
 
 class Codec:
@@ -48,9 +62,15 @@ class Codec:
     # Options added after checkpoints were first written, with the value that reproduces what those
     # checkpoints did: a checkpoint that lacks one loads with this value, not the new default.
     legacy_options: dict = {}
+    # option -> (lowest, highest, whether the lowest itself is allowed): checked whenever a codec is
+    # made, from settings or from a checkpoint's JSON, so NaN, a zero rate or a probability of 2 fail here.
+    option_ranges: dict = {}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
+        from seqart.config import check_ranges
+
         self.options = dict(options or {})
+        check_ranges({"codec": self.options}, {("codec", k): r for k, r in self.option_ranges.items()})
         self.norm = norm or Norm.identity(len(self.layout.continuous))
 
     # --- what subclasses provide -------------------------------------------------

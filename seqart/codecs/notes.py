@@ -138,6 +138,10 @@ class NotesCodec(Codec):
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
     legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
+    option_ranges = {"velocity_bins": (1, 128, True), "eps": (0.0, 10.0, False), "snap": (0.0, 10.0, True),
+                     "min_dur": (0.0, 60.0, True), "transpose": (0, 127, True), "stretch": (0.0, 10.0, True),
+                     "ref_bpm": (0.0, 999.0, True), "pitch_lo": (0, 127, True), "pitch_hi": (0, 127, True),
+                     "grid_seconds": (0.0, 60.0, True), "dequantise": (0.0, 10.0, True)}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)

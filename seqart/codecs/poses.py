@@ -53,6 +53,9 @@ LEARNT = ("skeleton", "kept", "static")
 class PosesCodec(Codec):
     modality = "poses"
     suffixes = (".bvh",)
+    option_ranges = {"fps": (0.0, 1000.0, False), "source_fps": (0.0, 10000.0, True), "trim_start": (0, 10**9, True),
+                     "static_deg": (0.0, 360.0, True), "drift": (0.0, 1.0, False), "mirror": (0.0, 1.0, True),
+                     "speed": (0.0, 0.9, True), "chunk_seconds": (0.0, 1e6, True)}
     training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):

@@ -106,26 +106,44 @@ def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
     return np.asarray(points, np.float32)[rdp_indices(points, epsilon)]
 
 
+RDP_WINDOW = 512  # points: a longer polyline is simplified in windows this long (their ends kept)
+
+
 def rdp_indices(points: np.ndarray, epsilon: float) -> np.ndarray:
-    """The indices (K',) of the points RDP keeps, in order, so per-point timing can follow (iterative)."""
+    """The indices (K',) of the points RDP keeps, in order, so per-point timing can follow.
+
+    All open segments are split together, one level at a time (a few numpy calls per level,
+    never one per kept point), and a polyline longer than `RDP_WINDOW` points is cut into
+    windows whose ends are kept: RDP alone takes O(K^2) on a spiral, windows bound it to
+    O(K * RDP_WINDOW). Within a window the result is exactly RDP's.
+    """
     points = np.asarray(points, np.float64)
-    if len(points) < 3 or epsilon <= 0:
-        return np.arange(len(points))
-    keep = np.zeros(len(points), bool)
-    keep[[0, -1]] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b - a < 2:
-            continue
-        seg, rel = points[b] - points[a], points[a + 1 : b] - points[a]
+    n = len(points)
+    if n < 3 or not epsilon > 0:
+        return np.arange(n)
+    keep = np.zeros(n, bool)
+    ends = np.unique(np.r_[np.arange(0, n - 1, RDP_WINDOW), n - 1])
+    keep[ends] = True
+    a, b = ends[:-1], ends[1:]  # open segments: first and last index
+    while len(a):
+        inner = b - a - 1
+        a, b, inner = a[inner > 0], b[inner > 0], inner[inner > 0]
+        if not len(a):
+            break
+        seg_of = np.repeat(np.arange(len(a)), inner)  # (P,) the segment of each interior point
+        first = np.cumsum(inner) - inner  # where each segment's points start in the (P,) arrays
+        idx = np.arange(len(seg_of)) - first[seg_of] + a[seg_of] + 1  # (P,) point indices
+        seg = (points[b] - points[a])[seg_of]
+        rel = points[idx] - points[a][seg_of]
         # Distance to the segment, not the infinite line: a stroke that overshoots and doubles back keeps its tip.
-        t = np.clip(rel @ seg / max(float(seg @ seg), 1e-12), 0.0, 1.0)
-        dist = np.hypot(*(rel - t[:, None] * seg).T)
-        i = int(np.argmax(dist))
-        if dist[i] > epsilon:
-            keep[a + 1 + i] = True
-            stack += [(a, a + 1 + i), (a + 1 + i, b)]
+        t = np.clip(np.einsum("ij,ij->i", rel, seg) / np.maximum(np.einsum("ij,ij->i", seg, seg), 1e-12), 0.0, 1.0)
+        dist = np.nan_to_num(np.hypot(*(rel - t[:, None] * seg).T))
+        top = np.maximum.reduceat(dist, first)
+        at_top = np.flatnonzero(dist == top[seg_of])
+        far = idx[at_top[np.r_[True, np.diff(seg_of[at_top]) != 0]]]  # the first farthest point per segment
+        split = top > epsilon
+        keep[far[split]] = True
+        a, b = np.r_[a[split], far[split]], np.r_[far[split], b[split]]
     return np.flatnonzero(keep)
 
 
@@ -138,6 +156,8 @@ class StrokesCodec(Codec):
     suffixes = (".npz", ".ndjson", ".svg", ".jhf")
     training_options = ("max_len", "scale_aug", "drop_prob", "rdp_epsilon", "dequantise")
     legacy_options = {"dequantise": 0.0}  # models trained before dequantisation saw exact offsets
+    option_ranges = {"rate": (0.0, 10000.0, False), "max_len": (0, 10**7, True), "scale_aug": (0.0, 0.99, True),
+                     "drop_prob": (0.0, 1.0, True), "rdp_epsilon": (0.0, 1e6, True), "dequantise": (0.0, 1e6, True)}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)

@@ -103,12 +103,33 @@ def export_clips(clips: Clip | Iterable[Clip], dest, format: str | None = None, 
     return None if stream else Path(dest)
 
 
+# Export option -> (lowest, highest, whether the lowest itself is allowed), for every writer that
+# takes it (the same name means the same thing in each); None, where a writer allows it, means "auto".
+OPTION_RANGES = {
+    "margin_mm": (0.0, 1000.0, True), "gap_mm": (0.0, 1000.0, True), "cell_mm": (0.0, 10000.0, False),
+    "stroke_width_mm": (0.0, 100.0, False), "columns": (1, 1000, True), "speed": (0.0, 1000.0, False),
+    "hold_s": (0.0, 3600.0, True), "dpi": (1.0, 2400.0, True), "max_px": (16, 20000, True),
+    "frame_ms": (10, 60000, True), "max_frames": (1, 100000, True), "size": (16, 8192, True),
+    "fps": (0.0, 1000.0, False), "azimuth": (-360.0, 360.0, True), "elevation": (-90.0, 90.0, True),
+    "drift": (0.0, 1.0, False), "gap": (0.0, 3600.0, True), "program": (0, 128, True), "tempo": (1.0, 999.0, True),
+    "px_per_second": (0.0, 10000.0, False), "px_per_pitch": (1, 100, True), "rate": (8000, 192000, True),
+}
+
+
 def check_options(fn: Writer, options: dict, where: str) -> None:
-    """Unknown option names are a one-line error listing the ones the writer takes."""
-    known = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(known))
+    """Unknown option names, values of the wrong type and values out of range: one line each."""
+    from seqart.config import check_ranges
+
+    params = {p.name: p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
+    unknown = sorted(set(options) - set(params))
     if unknown:
-        raise SeqartError(f"{where}: unknown export option(s) {', '.join(unknown)} (known: {', '.join(known)})")
+        raise SeqartError(f"{where}: unknown export option(s) {', '.join(unknown)} (known: {', '.join(params)})")
+    for key, value in options.items():
+        default = params[key].default
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise SeqartError(f"{where}: export.{key} must be true or false, not {value!r}")
+    numbers = {k: v for k, v in options.items() if k in OPTION_RANGES and v is not None}
+    check_ranges({"export": numbers}, {("export", k): OPTION_RANGES[k] for k in numbers}, where)
 
 
 @contextmanager

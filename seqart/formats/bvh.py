@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqart import limits
 from seqart.errors import SeqartError
 
 CHANNEL_NAMES = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
@@ -125,13 +126,16 @@ def _parse_hierarchy(tok: _Tokens) -> Skeleton:
     tok.expect("ROOT")
     names, parents, offsets, channels, ends = [], [], [], [], []
     opened: list[tuple[int, int]] = []  # (joint index, line of its '{')
+    seen: set[str] = set()  # the names, for O(1) duplicate checks
 
     def open_joint(parent: int) -> None:
         name, line = tok.next("a joint name")
         if name in ("{", "}"):
             raise tok.error(line, f"expected a joint name, found {name!r}")
-        if name in names:
+        if name in seen:
             raise tok.error(line, f"joint name {name!r} is used twice")
+        seen.add(name)
+        limits.check("joints", len(names) + 1, f"{tok.path}:{line}: the skeleton has")
         opened.append((len(names), tok.expect("{")))
         names.append(name), parents.append(parent), offsets.append(None), channels.append(None)
 
@@ -200,6 +204,7 @@ def _parse_motion(path, lines: list[str], start: int, n_channels: int) -> tuple[
     if not text.isdigit():
         raise SeqartError(f"{path}:{line}: Frames: {text!r} is not a whole number")
     n_frames = int(text)
+    limits.check("frames", n_frames, f"{path}:{line}: declares")
     text, line = _header_value(path, lines, start + 1, "Frame Time:")
     try:
         frame_time = float(text)
@@ -246,10 +251,7 @@ def _is_number(text: str) -> bool:
 def read_bvh(path: Path) -> Motion:
     """Parse one BVH file; raises SeqartError 'FILE:LINE: problem' on anything malformed."""
     path = Path(path)
-    try:
-        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
-    except OSError as e:
-        raise SeqartError(f"{path}: cannot read ({e.strerror})") from None
+    lines = limits.read_bytes(path).decode("utf-8", errors="replace").splitlines()
     motion_at = next((i for i, l in enumerate(lines) if l.strip() == "MOTION"), None)
     tok = _Tokens(path, lines if motion_at is None else lines[:motion_at])
     if motion_at is not None:
@@ -283,21 +285,22 @@ def hierarchy_lines(sk: Skeleton) -> list[str]:
     for j, off in sk.end_sites:
         ends.setdefault(j, []).append(off)
     out = ["HIERARCHY"]
-
-    def emit(j: int, depth: int) -> None:
+    # Depth first without recursion (a chain of thousands of joints is legal): (joint, depth, closing?)
+    todo = [(root, 0, False) for root in reversed(children.get(-1, []))]
+    while todo:
+        j, depth, closing = todo.pop()
         pad = "\t" * depth
+        if closing:
+            for off in ends.get(j, []):
+                out.extend([f"{pad}\tEnd Site", f"{pad}\t{{", f"{pad}\t\tOFFSET {' '.join(_fmt_exact(v) for v in off)}", f"{pad}\t}}"])
+            out.append(pad + "}")
+            continue
         out.append(f"{pad}{'ROOT' if sk.parents[j] < 0 else 'JOINT'} {sk.names[j]}")
         out.append(pad + "{")
         out.append(f"{pad}\tOFFSET {' '.join(_fmt_exact(v) for v in sk.offsets[j])}")
         out.append(f"{pad}\tCHANNELS {len(sk.channels[j])}" + "".join(" " + c for c in sk.channels[j]))
-        for c in children.get(j, []):
-            emit(c, depth + 1)
-        for off in ends.get(j, []):
-            out.extend([f"{pad}\tEnd Site", f"{pad}\t{{", f"{pad}\t\tOFFSET {' '.join(_fmt_exact(v) for v in off)}", f"{pad}\t}}"])
-        out.append(pad + "}")
-
-    for root in children.get(-1, []):
-        emit(root, 0)
+        todo.append((j, depth, True))
+        todo.extend((c, depth + 1, False) for c in reversed(children.get(j, [])))
     return out
 
 

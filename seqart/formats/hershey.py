@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqart import limits
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.formats.sketches import drawing_clip
@@ -25,11 +26,9 @@ _PEN_UP = " R"
 
 def read_jhf(path: Path, options: dict) -> list[Clip]:
     try:
-        text = Path(path).read_text(encoding="ascii").replace("\r", "")
+        text = limits.read_bytes(path).decode("ascii").replace("\r", "")
     except UnicodeDecodeError as e:
         raise SeqartError(f"{path}: not a Hershey font (non-ASCII byte at {e.start})") from None
-    except OSError as e:
-        raise SeqartError(f"{path}: cannot read ({e.strerror or e})") from None
     records = _records(path, text)
     if not records:
         raise SeqartError(f"{path}: no glyphs (the file is empty)")

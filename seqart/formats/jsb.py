@@ -12,14 +12,13 @@ Notes come back in the layout of `seqart.formats.midi_in`: (N, 5) rows
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from seqart import limits
 from seqart.errors import SeqartError
 
-MAX_BYTES = 64 * 1024 * 1024
 VELOCITY = 80
 
 
@@ -41,36 +40,36 @@ def roll_to_notes(steps: list, step_seconds: float, merge: bool = True) -> np.nd
     return notes[np.lexsort((notes[:, 2], notes[:, 0]))]
 
 
-def _check_piece(piece, where: str) -> None:
+def _check_piece(piece, where: str) -> int:
+    """How many pitches the piece lists; one-line errors for anything but lists of MIDI numbers."""
     if not isinstance(piece, list) or not all(isinstance(s, list) for s in piece):
         raise SeqartError(f"{where}: a piece must be a list of time steps, each a list of pitches")
     for s in piece:
-        for p in s:
-            if not isinstance(p, (int, float)) or not 0 <= p <= 127:
+        for p in s:  # a JSON true is not a pitch
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 127:
                 raise SeqartError(f"{where}: pitch {p!r} is not a MIDI number 0..127")
+    return sum(map(len, piece))
 
 
 def read_jsb(path: Path, step_seconds: float | None = None, merge: bool = True) -> dict[str, list[tuple[np.ndarray, dict]]]:
     """The JSON file -> {split: [(notes, meta)]}. The grid step defaults from the file name:
     a 16th at 120 bpm (0.125 s) for "16th" files, else a quarter (0.5 s)."""
     path = Path(path)
-    if path.stat().st_size > MAX_BYTES:
-        raise SeqartError(f"{path}: larger than {MAX_BYTES // 2**20} MiB")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise SeqartError(f"{path}: not valid JSON ({e})") from None
+    data = limits.parse_json(limits.read_bytes(path), path)
     if not isinstance(data, dict) or not any(k in data for k in ("train", "valid", "test")):
         raise SeqartError(f"{path}: expected a JSON object with train/valid/test lists of piano rolls")
     if step_seconds is None:
         step_seconds = 0.125 if "16th" in path.name else 0.25 if "8th" in path.name else 0.5
-    out = {}
+    out, total = {}, 0
     for split in ("train", "valid", "test"):
         pieces = data.get(split, [])
+        if not isinstance(pieces, list):
+            raise SeqartError(f"{path}: {split} must be a list of pieces")
         items = []
         for i, piece in enumerate(pieces):
             where = f"{path.name}:{split}[{i}]"
-            _check_piece(piece, where)
+            total += _check_piece(piece, where)
+            limits.check("notes", total, f"{path}: up to {where} the pieces list")
             notes = roll_to_notes(piece, step_seconds, merge)
             if len(notes):
                 items.append((notes, {"source": where, "group": where, "bpm": 120.0, "time_signature": [4, 4]}))

@@ -8,8 +8,8 @@ the General MIDI program 0..127, or 128 for drums (channel 10).
 The chunk structure is walked first (`check_smf`), so a non-MIDI file, a
 truncated one or a chunk that claims more bytes than the file holds becomes one
 clear `SeqartError` instead of a parser exception or a huge allocation. mido
-then parses an in-memory copy of at most `MAX_BYTES`, and notes are paired
-here (pretty_midi would silently drop zero-length notes, common for drum hits).
+then parses an in-memory copy of at most the `midi_mb` limit (`seqart.limits`), and notes are paired
+here, in linear time, (pretty_midi would silently drop zero-length notes, common for drum hits).
 """
 
 from __future__ import annotations
@@ -18,17 +18,18 @@ import io
 import logging
 import re
 import struct
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from seqart import limits
 from seqart.errors import SeqartError
 
 if TYPE_CHECKING:  # imported where it is used: reading MIDI is the only user
     import mido
 
-MAX_BYTES = 32 * 1024 * 1024  # no real score is this large; refuse before reading more
 DRUMS = 128  # program value for notes on the drum channel
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 log = logging.getLogger("seqart")
@@ -45,25 +46,52 @@ def check_smf(data: bytes, source) -> None:
         raise SeqartError(f"{source}: unknown MIDI format {fmt}")
     if division == 0 or division & 0x8000:
         raise SeqartError(f"{source}: MIDI time division {division:#06x} is not ticks per beat (SMPTE or 0)")
-    pos, found = 8 + hlen, 0
+    pos, found, notes = 8 + hlen, 0, 0
     while pos + 8 <= len(data) and found < ntracks:
         size = struct.unpack(">I", data[pos + 4 : pos + 8])[0]
         if pos + 8 + size > len(data):
             raise SeqartError(f"{source}: truncated MIDI (chunk {data[pos:pos + 4]!r} at byte {pos} "
                               f"claims {size} bytes, {len(data) - pos - 8} remain)")
-        found += data[pos : pos + 4] == b"MTrk"
+        if data[pos : pos + 4] == b"MTrk":
+            found += 1
+            notes += count_note_ons(data, pos + 8, pos + 8 + size)
         pos += 8 + size
     if found < ntracks:
         raise SeqartError(f"{source}: truncated MIDI (header promises {ntracks} tracks, found {found})")
+    limits.check("notes", notes, f"{source}: holds")  # before mido makes an object of every event
+
+
+def count_note_ons(data: bytes, pos: int, end: int) -> int:
+    """Note-ons in one track's events data[pos:end] (running status followed), ~10x faster than parsing them."""
+    n, status = 0, 0
+    while pos < end:
+        while pos < end and data[pos] & 0x80:  # the delta time, a variable-length number
+            pos += 1
+        pos += 1
+        if pos >= end:
+            break
+        if data[pos] & 0x80:
+            status, pos = data[pos], pos + 1
+        if status in (0xFF, 0xF0, 0xF7):  # meta or sysex: skip its variable-length payload
+            pos += status == 0xFF
+            length = 0
+            while pos < end and data[pos] & 0x80:
+                length, pos = (length << 7) | (data[pos] & 0x7F), pos + 1
+            length = (length << 7) | (data[pos] & 0x7F) if pos < end else 0
+            pos += 1 + length
+            status = 0 if status != 0xFF else status
+        elif status:
+            n += (status & 0xF0) == 0x90 and pos + 1 < end and data[pos + 1] > 0
+            pos += 1 if (status & 0xF0) in (0xC0, 0xD0) else 2
+        else:
+            break  # data without a status: mido reports the file as corrupt
+    return n
 
 
 def _load(path: Path) -> "mido.MidiFile":
     import mido
 
-    with open(path, "rb") as f:
-        data = f.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise SeqartError(f"{path}: larger than {MAX_BYTES // 2**20} MiB, not a score this reader accepts")
+    data = limits.read_bytes(path, "midi_mb")
     check_smf(data, path)
     try:
         return mido.MidiFile(file=io.BytesIO(data))
@@ -98,6 +126,8 @@ def _track_notes(track) -> tuple[dict, list, list]:
     for msg in track:
         tick += msg.time
         if msg.type == "set_tempo":
+            if msg.tempo <= 0:  # 0 microseconds per beat: every later note would start at the same instant
+                raise SeqartError(f"tempo 0 at tick {tick} (a beat must last some time)")
             tempos.append((tick, msg.tempo))
         elif msg.type == "time_signature":
             sigs.append((tick, msg.numerator, msg.denominator))
@@ -105,9 +135,9 @@ def _track_notes(track) -> tuple[dict, list, list]:
             program[msg.channel] = msg.program
         elif msg.type == "note_on" and msg.velocity > 0:
             prog = DRUMS if msg.channel == 9 else program.get(msg.channel, 0)
-            sounding.setdefault((msg.channel, msg.note), []).append((tick, msg.velocity, prog))
+            sounding.setdefault((msg.channel, msg.note), deque()).append((tick, msg.velocity, prog))
         elif msg.type in ("note_on", "note_off") and sounding.get((msg.channel, msg.note)):
-            on, vel, prog = sounding[(msg.channel, msg.note)].pop(0)
+            on, vel, prog = sounding[(msg.channel, msg.note)].popleft()  # O(1): a list's pop(0) made this quadratic
             out.setdefault((msg.channel, prog), []).append((on, tick, msg.note, vel))
     for (ch, pitch), left in sounding.items():
         for on, vel, prog in left:
@@ -215,7 +245,11 @@ def tidy_notes(notes: np.ndarray, min_dur: float = 0.01) -> np.ndarray:
 def read_midi(path: Path, tracks: str = "melody") -> tuple[np.ndarray, dict]:
     """One MIDI file -> (notes (N, 5), meta)."""
     path = Path(path)
-    insts, facts = parse_instruments(_load(path))
+    mid = _load(path)
+    try:
+        insts, facts = parse_instruments(mid)
+    except SeqartError as e:  # tempo 0 (parse_instruments does not know the file)
+        raise SeqartError(f"{path}: {e}") from None
     family = re.match(r"[^\d]*", path.stem).group(0).rstrip("_-") or path.stem
     chosen, how = choose_tracks(insts, tracks, path)
     meta = {"source": path.name, "group": path.stem, "family": family} | facts

@@ -18,30 +18,28 @@ file entirely into a single split.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from seqart import limits
 from seqart.clip import Clip
 from seqart.codecs.strokes import rdp_indices
 from seqart.errors import SeqartError
 from seqart.formats.sketches import clean_strokes, drawing_clip
 
 _META_KEYS = ("word", "key_id", "countrycode", "recognized")
+_NUMBER = {int, float}
 
 
 def read_ndjson(path: Path, options: dict) -> list[Clip]:
-    clips = []
-    try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if line.strip():
-                    clips.append(_line_clip(path, n, line, options))
-    except UnicodeDecodeError as e:
-        raise SeqartError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise SeqartError(f"{path}: cannot read ({e.strerror or e})") from None
+    clips, total = [], 0
+    text = limits.read_text(path)  # a regular file within the size limit
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): JSON strings may hold U+2028
+        if line.strip():
+            clips.append(_line_clip(path, n, line, options))
+            total += len(clips[-1])
+            limits.check("file_points", total, f"{path}: line {n}: the drawings so far hold")
     if not clips:
         raise SeqartError(f"{path}: no drawings (the file is empty)")
     return clips
@@ -49,10 +47,7 @@ def read_ndjson(path: Path, options: dict) -> list[Clip]:
 
 def _line_clip(path: Path, n: int, line: str, options: dict) -> Clip:
     where = f"{path}: line {n}"
-    try:
-        rec = json.loads(line.rstrip("\r\n"))  # so a cut-off line reports its own column
-    except json.JSONDecodeError as e:
-        raise SeqartError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+    rec = limits.parse_json(line, where)
     if not isinstance(rec, dict) or not isinstance(rec.get("drawing"), list):
         raise SeqartError(f"{where}: expected an object with a 'drawing' list of strokes")
     strokes = [_stroke(where, k, s) for k, s in enumerate(rec["drawing"])]
@@ -69,14 +64,18 @@ def _line_clip(path: Path, n: int, line: str, options: dict) -> Clip:
 
 
 def _stroke(where: str, k: int, s) -> np.ndarray:
-    """One stroke `[[x...], [y...](, [t...])]` -> (K, 2 or 3) float64 points."""
-    try:
-        a = np.asarray(s, np.float64)
-    except (ValueError, TypeError):
-        a = np.zeros((0,))
-    if a.ndim != 2 or a.shape[0] not in (2, 3):
+    """One stroke `[[x...], [y...](, [t...])]` -> (K, 2 or 3) float64 points.
+
+    Only JSON numbers count: numpy would read `true` as 1 and "7" as 7."""
+    shape_ok = isinstance(s, list) and len(s) in (2, 3) and all(isinstance(c, list) for c in s)
+    if shape_ok:
+        limits.check("stroke_points", len(s[0]), f"{where}: stroke {k} has")
+    if not shape_ok or len({len(c) for c in s}) != 1 or not all(set(map(type, c)) <= _NUMBER for c in s):
         raise SeqartError(f"{where}: stroke {k} is not [[x...], [y...]] or [[x...], [y...], [t...]] number lists")
-    return a.T
+    try:
+        return np.asarray(s, np.float64).T
+    except OverflowError:  # an integer beyond float range
+        raise SeqartError(f"{where}: stroke {k} holds a number too large for a coordinate") from None
 
 
 def _simplify_raw(strokes: list[np.ndarray], where: str, epsilon: float) -> tuple[list[np.ndarray], list[int]]:

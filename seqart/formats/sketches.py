@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from seqart.clip import Clip
+from seqart import limits
 from seqart.errors import SeqartError
 from seqart.formats.safe_npz import load_npz
 
@@ -38,8 +39,7 @@ def read(path: Path, options: dict) -> dict[str, list[Clip]]:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise SeqartError(f"{path}: not a drawing file (expected .npz, .ndjson, .svg or .jhf)")
-    if not path.exists():
-        raise SeqartError(f"{path}: no such file")
+    limits.check_regular(path)
     if suffix == ".npz":
         return read_npz(path, options)
     if suffix == ".ndjson":
@@ -72,17 +72,28 @@ def _read_folder(path: Path, options: dict) -> dict[str, list[Clip]]:
 
 
 def clean_strokes(strokes: list, where: str) -> list[np.ndarray]:
-    """Polylines [(K, 2), ...] as float32, empty ones dropped; refuses NaN/inf and no points."""
-    out = []
+    """Polylines [(K, 2), ...] as float32, empty ones dropped; refuses NaN/inf, no points, and
+    strokes, drawings or coordinates beyond the limits (`seqart.limits`)."""
+    out, total = [], 0
     for s in strokes:
         s = np.asarray(s, np.float64).reshape(-1, 2)
-        if not np.isfinite(s).all():
-            raise SeqartError(f"{where}: contains NaN or infinite coordinates")
+        limits.check("stroke_points", len(s), f"{where}: a stroke of")
+        total += len(s)
+        limits.check("points", total, f"{where}: a drawing of at least")
+        check_coordinates(s, where)
         if len(s):
             out.append(s.astype(np.float32))
     if not out:
         raise SeqartError(f"{where}: empty drawing (no points)")
     return out
+
+
+def check_coordinates(values: np.ndarray, where: str) -> None:
+    """Finite, and no larger than the `coordinate` limit (int64 extremes are not a drawing)."""
+    if not np.isfinite(values).all():
+        raise SeqartError(f"{where}: contains NaN or infinite coordinates")
+    if values.size:
+        limits.check("coordinate", float(np.abs(values.astype(np.float64)).max()), f"{where}: a coordinate of")  # int64 min has no abs
 
 
 def drawing_clip(strokes: list, where: str, options: dict, **meta) -> Clip:
@@ -122,7 +133,13 @@ def _npz_drawings(path: Path, split: str, items: np.ndarray, lengths: np.ndarray
     if items.dtype == object:
         if items.ndim != 1:
             raise SeqartError(f"{path}: {split} is a {items.ndim}-D object array, expected 1-D (one drawing each)")
-        return list(items)
+        drawings = list(items)
+        for i, s in enumerate(drawings):  # sizes first: a tiny pickle can repeat one array a million times
+            if not isinstance(s, np.ndarray):
+                raise SeqartError(f"{path}: {split}[{i}] is not an (N, 3) stroke-3 array of numbers (a {type(s).__name__})")
+        limits.check("file_points", sum(s.shape[0] if s.ndim else 1 for s in drawings), f"{path}: {split} holds")
+        return drawings
+    limits.check("file_points", len(items), f"{path}: {split} holds")
     if lengths is None:
         return [items]  # a single plain (N, 3) drawing
     lengths = np.asarray(lengths)
@@ -131,17 +148,18 @@ def _npz_drawings(path: Path, split: str, items: np.ndarray, lengths: np.ndarray
     return np.split(items, np.cumsum(lengths)[:-1]) if len(lengths) else []
 
 
-def _npz_clip(path: Path, where: str, s, options: dict) -> Clip:
+def _npz_clip(path: Path, where: str, s: np.ndarray, options: dict) -> Clip:
     from seqart.codecs.strokes import stroke3_to_clip
 
-    try:
-        s = np.asarray(s)
-    except (ValueError, TypeError):
-        s = np.asarray(None)  # ragged nested lists: reported as the wrong shape below
     if s.ndim != 2 or s.shape[1] != 3 or s.dtype.kind not in "iuf":
         raise SeqartError(f"{path}: {where} is not an (N, 3) stroke-3 array of numbers")
     if len(s) == 0:
         raise SeqartError(f"{path}: {where} is an empty drawing (no points)")
+    limits.check("points", len(s), f"{path}: {where} has")
     if not np.isfinite(s).all():
         raise SeqartError(f"{path}: {where} contains NaN or infinite values")
+    check_coordinates(s[:, :2], f"{path}: {where}")
+    if not np.isin(s[:, 2], (0, 1)).all():
+        bad = s[:, 2][~np.isin(s[:, 2], (0, 1))][0]
+        raise SeqartError(f"{path}: {where} has pen value {bad:g}; stroke-3 pens are 0 (down) or 1 (lifted)")
     return stroke3_to_clip(s, float(options.get("rate", 60.0)), source=f"{path.name}:{where}")

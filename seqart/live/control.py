@@ -24,6 +24,16 @@ and the status line says so. A prime is built for the model that will be
 playing when the engine applies it: after a `/seqart/model` or
 `/seqart/piece` in the same bundle, for the new one.
 
+A packet must be exactly OSC 1.0: a size that is a multiple of 4, zero padding,
+and nothing after the arguments its type tags announce (python-osc alone reads
+some short or padded packets). Slow work, reading a prime file and loading a
+model or piece, runs on a loader thread of its own, in the order it came, so
+stop, panic, tempo and temperature answer at once whatever is loading. Only
+regular files are read (a FIFO or /dev/zero behind a symlink is refused before
+anything opens it), within `seqart.limits`; a load that takes longer than
+`LOAD_TIMEOUT` seconds is given up (its result is dropped) and the next one
+starts on a fresh thread.
+
 Nothing a packet holds may end this server: any error while parsing or
 applying one is a dropped message. python-osc's own warnings about malformed
 bundles (logged on the root logger) are taken off the log and reported here,
@@ -45,7 +55,10 @@ import numpy as np
 from pythonosc.osc_packet import OscPacket, ParseError
 
 from seqart.clip import Clip
+from seqart import limits
 from seqart.errors import SeqartError
+from seqart.live.loader import LOAD_TIMEOUT, Loader  # noqa: F401 - LOAD_TIMEOUT is part of this API
+from seqart.live.osc_check import osc_problem
 from seqart.live.phrase import drawing_to_clip, phrase_to_clip
 from seqart.live.scheduler import normal_priority
 
@@ -134,24 +147,28 @@ class ControlServer:
             self.sock.bind((host, int(port)))
         except OSError as e:
             raise SeqartError(f"control: cannot listen on {host}:{port} ({e.strerror})") from None
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.1)  # also how often a slow load is looked at
         self.host, self.port = host, self.sock.getsockname()[1]
         self.accepted = self.rejected = 0
         self._reports, self._report_second, self._suppressed = 0, 0, 0
         self._next_sampler = None  # the sampler of a swap queued but maybe not yet applied
         self._warnings = _osc_warnings()
+        self._report_lock = threading.Lock()  # the loader thread reports too
+        self.loads = Loader(self._reject_load)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="seqart-control", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
         self._stop.set()
+        self.loads.closed = True
         self._thread.join(2.0)
         self.sock.close()
 
     def _run(self) -> None:
         normal_priority()
         while not self._stop.is_set():
+            self.loads.watch()
             try:
                 data, addr = self.sock.recvfrom(65536)
             except socket.timeout:
@@ -177,11 +194,16 @@ class ControlServer:
             n, last = self._warnings.take()
         if n:
             self._reject(what, f"{n} bundle part(s) not OSC ({last})")
+            return
+        problem = osc_problem(data)
+        if problem:
+            self._reject(what, f"not OSC ({problem})")
+            return
         for address, args in msgs:
             self.handle(address, args)
 
     def handle(self, address: str, args: list) -> bool:
-        """Check and apply one message; False (and a status line) if it was dropped."""
+        """Check and apply (or queue for the loader) one message; False (and a status line) if it was dropped."""
         try:
             self._apply(address, args)
         except (ValueError, SeqartError) as e:
@@ -195,10 +217,19 @@ class ControlServer:
 
     def _reject(self, what: str, why: str) -> None:
         self.rejected += 1
-        self._report(f"control: dropped {what[:80]}: {why[:160]}")
+        self._report(f"control: dropped {what[:80]}: {why[:400]}")
+
+    def _reject_load(self, what: str, why: str) -> None:
+        """A queued load failed or was given up: it was counted as accepted when queued."""
+        self.accepted -= 1
+        self._reject(what, why)
 
     def _report(self, line: str) -> None:
         """A status line, at most MAX_REPORTS a second (the rest are counted and summed up)."""
+        with self._report_lock:
+            self._report_locked(line)
+
+    def _report_locked(self, line: str) -> None:
         second = int(time.time())
         if second != self._report_second:
             if self._suppressed:
@@ -225,17 +256,36 @@ class ControlServer:
         elif cmd == "/panic":
             _no_args(args, "panic")
             e.sched.panic()
-        elif cmd.startswith("/prime/"):
+        elif cmd == "/prime/file":
+            # Refused here, before any thread opens it: missing, a folder, a FIFO, a device, too big.
+            limits.check_regular(Path(_one_string(args, "prime/file")).expanduser())
+            self.loads.submit(address, lambda: self._prime_job(cmd[7:], args))
+        elif cmd.startswith("/prime/") and self.loads.busy():  # after a load still running: in order
+            self.loads.submit(address, lambda: self._prime_job(cmd[7:], args))
+        elif cmd.startswith("/prime/"):  # numbers in the message: quick, applied now
             e.command("prime", self._primer(cmd[7:], args))
         elif cmd in ("/model", "/piece"):
             if self.loader is None:
                 raise ValueError(f"{cmd[1:]} switching is not available here")
-            swap = self.loader(cmd[1:], _one_string(args, cmd[1:]))
-            e.command("swap", *swap)
-            self._next_sampler = swap[0]
-            self.status(f"control: switched {cmd[1:]} to {args[0]}")
+            text = _one_string(args, cmd[1:])
+            self.loads.submit(address, lambda: self._swap_job(cmd[1:], text))
         else:
             raise ValueError("unknown address")
+
+    # --- loader jobs: build on the loader thread, return what applies the result ---------------------
+    def _prime_job(self, kind: str, args: list):
+        clip = self._primer(kind, args)
+        return lambda: self.engine.command("prime", clip)
+
+    def _swap_job(self, kind: str, text: str):
+        swap = self.loader(kind, text)
+
+        def apply():
+            self.engine.command("swap", *swap)
+            self._next_sampler = swap[0]
+            self.status(f"control: switched {kind} to {text}")
+
+        return apply
 
     def _codec(self):
         """The codec of the model that plays when a command queued now is applied."""

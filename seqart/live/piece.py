@@ -11,11 +11,11 @@ directory; a bare name is a shipped model.
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 
 from seqart.config import check_ranges, parse_value, set_setting
 from seqart.errors import SeqartError
+from seqart.limits import read_toml
 
 DEFAULTS: dict[str, dict] = {
     "piece": {
@@ -81,12 +81,7 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
     cfg["options"] = {}  # generation options of the model's codec (notes: scale, tempo...)
     if path is not None:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise SeqartError(f"{path}: no such piece") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise SeqartError(f"{path}: not valid TOML ({e})") from None
+        data = read_toml(path)  # a regular file; one line for a folder, a FIFO or deep nesting
         for section, table in data.items():
             if section == "options" and isinstance(table, dict):  # the codec checks its own options
                 cfg["options"] = dict(table)
@@ -114,6 +109,10 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
         if section not in cfg:
             raise SeqartError(f"--set {item}: unknown section {section!r} (known: {', '.join(cfg)})")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
+    origin = cfg["render"]["origin"]
+    if not (isinstance(origin, list) and len(origin) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1e6 for v in origin)):
+        raise SeqartError(f"{path or '--set'}: render.origin must be two finite numbers [x, y], not {origin!r}")
     cfg["_dir"] = Path(path).resolve().parent if path is not None else Path.cwd()
     if sets:
         check_ranges(cfg, RANGES, "--set")  # the file's values passed above, so an override is to blame
@@ -130,6 +129,7 @@ RANGES = {
     ("osc", "latency_ms"): (0.0, 5000.0, True), ("midi", "latency_ms"): (0.0, 5000.0, True),
     ("listen", "silence_beats"): (0.0, 64.0, False), ("listen", "answer_beats"): (0.0, 1024.0, True),
     ("control", "osc_port"): (0, 65535, True),
+    ("render", "scale"): (-1e6, 1e6, True), ("render", "midi_channel"): (1, 16, True),
 }
 
 
