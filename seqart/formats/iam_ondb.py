@@ -128,6 +128,9 @@ def _number(path: Path, k: int, point, name: str) -> float:
 
 
 def _read_bounded(path: Path) -> bytes:
+    from seqart.limits import check_regular
+
+    check_regular(path)  # open() would block on a FIFO and never end on /dev/zero
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_BYTES + 1)

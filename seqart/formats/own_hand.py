@@ -84,9 +84,11 @@ def _txt_lines(path: Path) -> list[str]:
 
 def svg_title(path: Path) -> str:
     """The text of the SVG root's own <title> child, or "" (svg_in reports XML errors)."""
+    from seqart.limits import read_bytes
+
     try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError):
+        root = ET.fromstring(read_bytes(path))  # a regular file only: a FIFO would block ET.parse
+    except (ET.ParseError, OSError, SeqartError):
         return ""
     for child in root:
         if child.tag.rsplit("}", 1)[-1] == "title":
