@@ -36,6 +36,7 @@ class Limit:
 LIMITS = {
     "file_mb": Limit(512, "MiB", "size of one input file"),
     "midi_mb": Limit(16, "MiB", "size of one MIDI file"),
+    "prime_mb": Limit(64, "MiB", "size of a file a live show primes with (/seqart/prime/file)"),
     "npz_mb": Limit(1024, "MiB", "decompressed size of the arrays in one .npz"),
     "points": Limit(1_000_000, "points", "points in one drawing"),
     "stroke_points": Limit(100_000, "points", "points in one stroke"),
@@ -187,7 +188,3 @@ def parse_toml(text: str, where) -> dict:
 def read_toml(path) -> dict:
     return parse_toml(read_text(Path(path)), path)
 
-
-def describe() -> list[tuple[str, str, str, str]]:
-    """(environment variable, value in force, unit, what) for every limit: for docs and help."""
-    return [(lim.env(n), f"{get(n):,.6g}", lim.unit, lim.what) for n, lim in LIMITS.items()]

@@ -123,3 +123,18 @@ def test_rnn_compile_reports_eager_steps_and_what_each_compiler_did(tmp_path):
     for part in ("forward", "backward"):
         assert r["us_per_step"][part]["eager"] > 0
     assert {"forward.script", "backward.script"} <= r["compile_s_or_error"].keys()  # seconds, or why not
+
+
+def test_readers_scaling_reports_time_and_memory_per_size(tmp_path):
+    out = tmp_path / "readers.json"
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readers_scaling.py"), "--quick", "--repeats", "1",
+                           "--readers", "midi,hershey", "--out", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(out.read_text())
+    assert HEADER <= r.keys() and set(r["readers"]) == {"midi", "hershey"}
+    for reader in r["readers"].values():
+        small, big = reader["sizes"]
+        assert big["n"] == 10 * small["n"] and big["clips"] >= small["clips"] >= 1
+        assert small["seconds"] > 0 and big["extra_mib"] >= 0 and reader["time_ratio_10x"] > 0

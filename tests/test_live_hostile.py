@@ -173,7 +173,7 @@ def test_hostile_control_during_a_show(show, tmp_path):
     assert "Traceback" not in err
     dropped = [line for line in err.splitlines() if line.startswith("control: dropped")]
     assert len(dropped) == len(packets), dropped  # each refused, once
-    for needle in ("a FIFO", "a device", "SEQART_MAX_FILE_MB", "is a folder", "no such file", "not a multiple of 4",
+    for needle in ("a FIFO", "a device", "SEQART_MAX_PRIME_MB", "is a folder", "no such file", "not a multiple of 4",
                    "after the arguments", "temperature must be in", "tempo must be in", "NaN", "beyond"):
         assert any(needle in line for line in dropped), (needle, dropped)
     assert t_calm - t_hostile < 6.0  # sending never blocked either

@@ -159,7 +159,8 @@ def _npz_clip(path: Path, where: str, s: np.ndarray, options: dict) -> Clip:
     if not np.isfinite(s).all():
         raise SeqartError(f"{path}: {where} contains NaN or infinite values")
     check_coordinates(s[:, :2], f"{path}: {where}")
-    if not np.isin(s[:, 2], (0, 1)).all():
-        bad = s[:, 2][~np.isin(s[:, 2], (0, 1))][0]
+    pen_ok = (s[:, 2] == 0) | (s[:, 2] == 1)
+    if not pen_ok.all():
+        bad = s[:, 2][~pen_ok][0]
         raise SeqartError(f"{path}: {where} has pen value {bad:g}; stroke-3 pens are 0 (down) or 1 (lifted)")
     return stroke3_to_clip(s, float(options.get("rate", 60.0)), source=f"{path.name}:{where}")

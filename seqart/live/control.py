@@ -258,7 +258,7 @@ class ControlServer:
             e.sched.panic()
         elif cmd == "/prime/file":
             # Refused here, before any thread opens it: missing, a folder, a FIFO, a device, too big.
-            limits.check_regular(Path(_one_string(args, "prime/file")).expanduser())
+            limits.check_regular(Path(_one_string(args, "prime/file")).expanduser(), "prime_mb")
             self.loads.submit(address, lambda: self._prime_job(cmd[7:], args))
         elif cmd.startswith("/prime/") and self.loads.busy():  # after a load still running: in order
             self.loads.submit(address, lambda: self._prime_job(cmd[7:], args))
