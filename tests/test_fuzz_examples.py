@@ -234,3 +234,20 @@ def test_declared_sizes_are_checked_before_inflating(tmp_path):
     path.write_bytes(bytes(data))
     run = seqart_run("train", path, "--out", tmp_path / "run", *TRAIN_FAST, mem_mb=256)
     assert_refused(run, "declare", "SEQART_MAX_NPZ_MB", out=tmp_path / "run")
+
+
+def test_images_refuse_gzip_bombs_and_fifos(tmp_path, monkeypatch):
+    import gzip
+
+    from seqart.errors import SeqartError
+    from seqart.formats.images import read_idx, read_picture
+
+    bomb = tmp_path / "digits.idx.gz"  # 8 MiB of images from ~8 KiB
+    bomb.write_bytes(gzip.compress(b"\0\0\x08\x03" + struct.pack(">3I", 800, 100, 105) + bytes(800 * 100 * 105)))
+    monkeypatch.setenv("SEQART_MAX_FILE_MB", "1")
+    with pytest.raises(SeqartError, match="digits.idx.gz: inflates past the limit of 1 MiB.*SEQART_MAX_FILE_MB"):
+        read_idx(bomb)
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    with pytest.raises(SeqartError, match="pipe.png: is a FIFO"):
+        read_picture(fifo, (28, 28))

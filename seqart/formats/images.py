@@ -12,12 +12,14 @@ bytes (type 0x08) of 3 dimensions (N, rows, cols), optionally gzipped.
 from __future__ import annotations
 
 import gzip
+import io
 import struct
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from seqart import limits
 from seqart.errors import SeqartError
 
 IDX_UBYTE = 0x08
@@ -27,12 +29,16 @@ SUPERSAMPLE = 4  # drawings are rasterised at 4x and block-averaged: anti-aliase
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file of unsigned bytes (N, H, W) -> float32 (N, H, W) in [0, 1]."""
     path = Path(path)
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            data = f.read()
-    except (OSError, EOFError) as e:
-        raise SeqartError(f"{path}: cannot read ({e})") from None
+    data = limits.read_bytes(path)  # a regular file within the size limit
+    if path.name.lower().endswith(".gz"):  # inflate no more than the same limit: a few KiB can hold GiBs
+        cap = int(limits.get("file_mb") * 2**20)
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                data = f.read(cap + 1)
+        except (OSError, EOFError) as e:
+            raise SeqartError(f"{path}: cannot read ({e})") from None
+        if len(data) > cap:
+            raise limits.over("file_mb", f"{path}: inflates past")
     if len(data) < 4 or data[:2] != b"\0\0":
         raise SeqartError(f"{path}: not an IDX file (bad magic number)")
     kind, ndim = data[2], data[3]
@@ -60,10 +66,11 @@ def write_idx(images: np.ndarray, dest: Path) -> None:
 
 def read_picture(path: Path, size: tuple[int, int], invert: str = "auto") -> np.ndarray:
     """A PNG/JPEG file -> float32 (H, W) in [0, 1]: greyscale, resized (area-averaged), ink = 1."""
+    limits.check_regular(path)  # Image.open would block on a FIFO
     try:
         with Image.open(path) as im:
             im = im.convert("L").resize((size[1], size[0]), Image.Resampling.BOX)
-    except (UnidentifiedImageError, OSError) as e:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as e:
         raise SeqartError(f"{path}: not a readable image ({e})") from None
     x = np.asarray(im, np.float32) / 255.0
     return 1.0 - x if _should_invert(x, invert) else x
