@@ -35,6 +35,10 @@ class TrainConfig:
     device: str = "auto"  # "auto", "cpu" or "cuda"
     precision: str = "auto"  # "auto" (bf16 where the CPU or GPU has it, else fp32), "bf16" or "fp32"
     checkpoint_minutes: float = 5.0  # save latest/ at least this often (besides every validation)
+    autocond_own: int = 0  # auto-conditioning (seqart/autocond.py): frames fed from the model per cycle; 0 = teacher forcing
+    autocond_gt: int = 5  # ... frames fed from the data per cycle
+    autocond_ramp: int = 0  # ... steps over which the own span grows from 1 frame to autocond_own
+    autocond_feed: str = "sample"  # ... "sample" (a draw from the head) or "mean" (most likely component)
     init: str = ""  # fine-tune: start from this model's weights (run folder, model folder or shipped name)
 
 
@@ -109,6 +113,8 @@ RANGES = {
     ("train", "kl_weight_start"): (0.0, 1e6, True), ("train", "kl_decay"): (0.0, 1.0, True),
     ("train", "kl_min"): (0.0, 1e6, True), ("train", "threads"): (1, 1024, True),
     ("train", "seed"): (0, 2**32 - 1, True), ("train", "checkpoint_minutes"): (0.0, 1e6, False),
+    ("train", "autocond_own"): (0, 10**6, True), ("train", "autocond_gt"): (1, 10**6, True),
+    ("train", "autocond_ramp"): (0, 10**9, True),
     ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
     ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
     ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),

@@ -58,6 +58,7 @@ class MDNLSTM(nn.Module):
         head_in = cfg.hidden * cfg.layers if cfg.window_mixtures else cfg.hidden
         self.head = nn.Linear(head_in, lay.head_dim(cfg.mixtures))
         self.drop = nn.Dropout(cfg.dropout)
+        self.autocond = None  # an AutoCond (seqart/autocond.py) while training with train.autocond_own > 0
         if cfg.z_dim:
             self.enc_fwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
             self.enc_bwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
@@ -122,6 +123,8 @@ class MDNLSTM(nn.Module):
             inp = torch.cat([inp, z.unsqueeze(1).expand(B, T, -1)], -1)
         if self.cfg.window_mixtures:  # the text travels as the column after the layout's (codecs.handwriting)
             out, _ = self.decoder(inp, x[..., len(self.layout.continuous) + len(self.layout.categoricals)])
+        elif self.training and self.autocond is not None:  # some inputs are the model's own frames
+            out = self.autocond.decode(self, inp, state)
         else:
             out, _ = self.decoder(inp, state)
         # Head, dropout and loss run on real frames only: (N, H) with N = mask.sum(); always

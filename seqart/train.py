@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from seqart import checkpoint, family, precision
+from seqart import autocond, checkpoint, family, precision
 from seqart.codecs import codec_class, codec_from_config, codec_for_path
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
@@ -109,6 +109,9 @@ class Trainer:
         self.model = self.family.build(cfg["model"], self.codec).to(self.device)
         if latest is None and cfg["train"].get("init"):
             self.model.load_state_dict(init_weights)
+        self.model.autocond = autocond.from_config(self.tc)
+        if self.model.autocond is not None and not autocond.supports(self.model):
+            raise SeqartError("train.autocond_own: auto-conditioning needs an MDN-LSTM without a text window")
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.tc.lr)
         self.batches = Batches(self.codec, self.train_clips, self.tc.batch_size, self.tc.max_len,
                                self.tc.seed, self.tc.augment, self.rank, self.world)
@@ -180,6 +183,8 @@ class Trainer:
     def _train_step(self, net, x, mask) -> dict:
         for g in self.opt.param_groups:
             g["lr"] = self.lr()
+        if self.model.autocond is not None:
+            self.model.autocond.step = self.step
         with precision.autocast(self.precision, self.device):
             _, losses = net(x.to(self.device), mask.to(self.device))
         loss = self.family.loss(losses, self)

@@ -17,8 +17,15 @@ Per frame, at the codec's fps (units in brackets):
 * `J.Xrotation` etc.: joints with one or two rotation axes, and position
   channels of non-root joints, are passed through as they are (degrees, units).
 
+* `J.contact` (option `contact`): 1 while foot joint J touches the floor (within
+  a few percent of the body's height above its lowest, and nearly still), else 0;
+  a two-class categorical the model predicts. Decoding pins a foot in contact:
+  the root moves on the ground so that the planted foot stays where it landed.
+
 Joints that never move in the data (fingers, eyes) carry no channels: their
-mean Euler angles are kept in `info["static"]` and restored when decoding.
+mean Euler angles are kept in `info["static"]` and restored when decoding; so
+are raw channels that never change (`info["constant"]`: e.g. the constant
+per-joint positions of skeletons whose every joint has six channels).
 `info` is a JSON dict (skeleton, kept joints, static angles, fps, options)
 that every clip carries in `meta["poses"]`, so a clip can be decoded alone.
 """
@@ -29,9 +36,10 @@ import re
 
 import numpy as np
 
+from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, Skeleton
-from seqart.kinematics import (heading, local_transforms, matrix_to_6d, matrix_to_euler,
-                               rotation_order, sixd_to_matrix, wrap_angle, yaw_matrix)
+from seqart.kinematics import (forward_kinematics, heading, joint_positions, local_transforms, matrix_to_6d,
+                               matrix_to_euler, rotation_order, sixd_to_matrix, wrap_angle, yaw_matrix)
 
 ROOT_CHANNELS = ("root.dx", "root.dz", "root.dyaw", "root.y")
 
@@ -51,19 +59,26 @@ def channel_names(info: dict) -> tuple[str, ...]:
         names += [f"{sk.names[j]}.r{i}" for i in range(6)]
         if info["velocity"]:
             names += [f"{sk.names[j]}.v{i}" for i in range(6)]
-    for j, ch in raw_channels(sk):
+    for j, ch in raw_channels(sk, info.get("constant")):
         names.append(f"{sk.names[j]}.{ch}")
-    return tuple(names)
+    return tuple(names) + contact_channels(info)
 
 
-def raw_channels(sk: Skeleton) -> list[tuple[int, str]]:
-    """(joint, channel) pairs carried as they are: rotations of 'raw' joints, non-root positions."""
+def contact_channels(info: dict) -> tuple[str, ...]:
+    """The foot-contact channels ("lFoot.contact", ...), last in every frame; () without option contact."""
+    return tuple(f"{name}.contact" for name in (info.get("feet") or {})) if info.get("contact") else ()
+
+
+def raw_channels(sk: Skeleton, constant: dict | None = None) -> list[tuple[int, str]]:
+    """(joint, channel) pairs carried as they are: rotations of 'raw' joints, non-root positions,
+    except those named "joint.channel" in `constant` (never changing, so restored, not modelled)."""
     out = []
     for j, chans in enumerate(sk.channels):
         kind = joint_kind(chans)
         for c in chans:
             if (c.endswith("position") and sk.parents[j] >= 0) or (c.endswith("rotation") and kind == "raw"):
-                out.append((j, c))
+                if f"{sk.names[j]}.{c}" not in (constant or {}):
+                    out.append((j, c))
     return out
 
 
@@ -88,8 +103,9 @@ def encode(motion: Motion, info: dict, src_fps: float) -> np.ndarray:
     """BVH motion -> (T - 1, C) feature frames at info['fps'] (the first frame only anchors velocities)."""
     sk = motion.skeleton
     rots, trans = local_transforms(sk, motion.values)
-    raw_idx = _raw_columns(sk)
+    raw_idx = _raw_columns(sk, info.get("constant"))
     rots, trans, raw = resample(rots, trans, motion.values[:, raw_idx], src_fps, info["fps"])
+    contact = _contact_labels(sk, rots, trans, info) if contact_channels(info) else np.zeros((len(rots), 0))
     root_pos = sk.offsets_array()[0] + trans[:, 0]  # (T, 3)
     yaw = heading(rots[:, 0], info["forward"])  # (T,)
     rots = rots.copy()
@@ -102,18 +118,73 @@ def encode(motion: Motion, info: dict, src_fps: float) -> np.ndarray:
         parts.append(six[1:, k])
         if info["velocity"]:
             parts.append(six[1:, k] - six[:-1, k])
-    parts.append(raw[1:])
+    parts += [raw[1:], contact[1:]]
     return np.concatenate(parts, 1).astype(np.float32)
 
 
-def _raw_columns(sk: Skeleton) -> list[int]:
+def _contact_labels(sk: Skeleton, rots: np.ndarray, trans: np.ndarray, info: dict) -> np.ndarray:
+    """(T, n_feet) 1.0 where a foot is near its floor height and slower than the speed limit, else 0.0."""
+    pos, _ = forward_kinematics(sk.parents, sk.offsets_array(), rots, trans)
+    feet = info["feet"]
+    idx = [sk.names.index(n) for n in feet]
+    low = pos[:, idx, 1] < np.asarray(list(feet.values())) + info["contact_height"] * info["body_height"]
+    speed = np.linalg.norm(np.diff(pos[:, idx][..., [0, 2]], axis=0), axis=-1) * info["fps"]  # (T - 1, n)
+    still = np.concatenate([speed[:1], speed]) < info["contact_speed"] * info["body_height"]
+    return (low & still).astype(np.float64)
+
+
+def fit_feet(sk: Skeleton, values: np.ndarray, names: list[str] | None) -> dict[str, float]:
+    """Foot joints -> their floor height (5th percentile of their height in the data, file units).
+
+    names None or empty: the lowest joint of the rest pose and its left/right partner.
+    """
+    if not names:
+        rest = joint_positions(sk, np.zeros((1, sk.n_channels)))[0]
+        lowest = sk.names[int(np.argmin(rest[1:, 1])) + 1]
+        names = sorted({lowest, mirror_name(lowest, sk.names)})
+    unknown = [n for n in names if n not in sk.names]
+    if unknown:
+        raise SeqartError(f"poses option feet: no joint named {', '.join(unknown)} in the skeleton")
+    pos = joint_positions(sk, values)
+    return {n: float(np.percentile(pos[:, sk.names.index(n), 1], 5)) for n in names}
+
+
+def body_height(sk: Skeleton) -> float:
+    """Height of the rest pose (file units): top to bottom over joints and end sites."""
+    pos, glob = forward_kinematics(sk.parents, sk.offsets_array(), np.eye(3)[None, None].repeat(len(sk.names), 1),
+                                   np.zeros((1, len(sk.names), 3)))
+    ends = [pos[0, j] + np.asarray(o) for j, o in sk.end_sites]
+    ys = np.concatenate([pos[0, :, 1], [e[1] for e in ends]])
+    return float(max(ys.max() - ys.min(), 1e-6))
+
+
+def constant_channels(sk: Skeleton, values: np.ndarray, static_deg: float) -> dict[str, float]:
+    """Raw channels that never change in the data -> their value ("joint.channel": value).
+
+    Positions count as constant when they vary less than 1e-4 body heights (std), rotations less
+    than static_deg degrees: modelling them would only add noise (and their near-zero std would
+    blow up any error, e.g. a left/right swap of slightly asymmetric offsets, in normalised units).
+    """
+    slices, tol = sk.channel_slices(), 1e-4 * body_height(sk)
+    out = {}
+    for j, c in raw_channels(sk):
+        col = values[:, slices[j].start + sk.channels[j].index(c)]
+        if col.std() < (tol if c.endswith("position") else static_deg):
+            out[f"{sk.names[j]}.{c}"] = float(col.mean())
+    return out
+
+
+def _raw_columns(sk: Skeleton, constant: dict | None = None) -> list[int]:
     slices = sk.channel_slices()
-    return [slices[j].start + sk.channels[j].index(c) for j, c in raw_channels(sk)]
+    return [slices[j].start + sk.channels[j].index(c) for j, c in raw_channels(sk, constant)]
 
 
-def decode(frames: np.ndarray, info: dict, drift: float | None = None) -> Motion:
-    """(T, C) feature frames -> BVH motion on the stored skeleton, from the rest offset, facing forward."""
-    dec = PoseDecoder(info, drift)
+def decode(frames: np.ndarray, info: dict, drift: float | None = None, pin: bool | None = None) -> Motion:
+    """(T, C) feature frames -> BVH motion on the stored skeleton, from the rest offset, facing forward.
+
+    pin: keep planted feet in place (default: when the frames carry contact channels).
+    """
+    dec = PoseDecoder(info, drift, pin)
     return Motion(dec.skeleton, 1.0 / info["fps"], dec(frames))
 
 
@@ -125,17 +196,21 @@ class PoseDecoder:
     gives the same rows as the whole clip decoded at once.
     """
 
-    def __init__(self, info: dict, drift: float | None = None):
+    def __init__(self, info: dict, drift: float | None = None, pin: bool | None = None):
         self.info = info
         self.skeleton = Skeleton.from_json(info["skeleton"])
         self.drift = info["drift"] if drift is None else drift
         self.K, self.width = len(info["kept"]), 12 if info["velocity"] else 6
-        self.raw_columns = _raw_columns(self.skeleton)
+        self.raw_columns = _raw_columns(self.skeleton, info.get("constant"))
+        self.flags = len(contact_channels(info))  # predicted contact channels, else contact is detected
+        self.feet = list(info.get("feet") or {}) if (self.flags or info.get("pin_feet")) else []
+        self.pin = bool(self.feet) and (pin is None or pin) and "Xposition" in self.skeleton.channels[0]
         self.reset()
 
     def reset(self, place: bool = True) -> None:
         """Forget the rotations (the next frame is taken as it is); with place, also the root's place and heading."""
         self.six = None
+        self.anchors, self.last_feet = {}, None  # foot -> (x, z) where it was planted; last (n_feet, 3) positions
         if place:
             self.pos, self.yaw = self.skeleton.offsets_array()[0].astype(np.float64), 0.0
 
@@ -155,11 +230,46 @@ class PoseDecoder:
         rots = np.broadcast_to(np.eye(3), (T, len(sk.names), 3, 3)).copy()
         rots[:, info["kept"]] = sixd_to_matrix(six)
         rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
+        raw_end = 4 + K * self.width + len(self.raw_columns)
+        values = _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width : raw_end], self.raw_columns)
+        if self.pin and T:
+            flags = frames[:, raw_end : raw_end + self.flags] >= 0.5 if self.flags else None
+            pos[:, [0, 2]] += self._pin_feet(values, flags)
+            values[:, [sk.channels[0].index("Xposition"), sk.channels[0].index("Zposition")]] = pos[:, [0, 2]]
         if T:
             self.pos, self.yaw, self.six = pos[-1].copy(), float(yaw[-1]), six[-1].copy()
             if not (np.isfinite(self.pos).all() and np.isfinite(self.yaw)):  # one bad frame must not spoil the rest
                 self.reset()
-        return _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width :], self.raw_columns)
+        return values
+
+    def _pin_feet(self, values: np.ndarray, contact: np.ndarray | None) -> np.ndarray:
+        """BVH rows (T, n) and contact flags (T, n_feet) or None -> (T, 2) ground shifts of the root (x, z).
+
+        Without flags a foot is in contact when it is low and slow (the rule of the labels, see
+        `_contact_labels`, on the pose as decoded so far). A foot that lands is anchored where it
+        is; while it stays in contact the root is shifted (from then on) so that the foot keeps to
+        its anchor. Two planted feet share the shift (their mean).
+        """
+        sk, info = self.skeleton, self.info
+        feet = joint_positions(sk, values)[:, [sk.names.index(n) for n in self.feet]]  # (T, n_feet, 3)
+        if contact is None:
+            floor = np.asarray(list(info["feet"].values())) + info["contact_height"] * info["body_height"]
+            limit = info["contact_speed"] * info["body_height"] / info["fps"]  # file units per frame
+        shift, out = np.zeros(3), np.zeros((len(values), 2))
+        for t in range(len(values)):
+            here = feet[t] + shift
+            if contact is None:
+                moved = np.zeros(len(here)) if self.last_feet is None else np.linalg.norm((here - self.last_feet)[:, [0, 2]], axis=1)
+                on = (here[:, 1] < floor) & (moved < limit)
+            else:
+                on = contact[t]
+            pulls = [self.anchors[f] - here[i, [0, 2]] for i, f in enumerate(self.feet) if on[i] and f in self.anchors]
+            if pulls:
+                shift[[0, 2]] += np.mean(pulls, 0)
+            out[t] = shift[[0, 2]]
+            self.last_feet = feet[t] + shift
+            self.anchors = {f: self.last_feet[i, [0, 2]] for i, f in enumerate(self.feet) if on[i]}
+        return out
 
 
 def _fuse(absolute: np.ndarray, velocity: np.ndarray | None, drift: float,
@@ -201,6 +311,10 @@ def _to_values(sk: Skeleton, info: dict, rots: np.ndarray, root_pos: np.ndarray,
                 if c.endswith("position"):
                     values[:, sl.start + i] = root_pos[:, "XYZ".index(c[0])]
     values[:, raw_columns] = raw
+    for name, value in (info.get("constant") or {}).items():
+        joint, _, chan = name.rpartition(".")
+        j = sk.names.index(joint)
+        values[:, slices[j].start + sk.channels[j].index(chan)] = value
     return values
 
 
@@ -230,6 +344,8 @@ def time_warp(frames: np.ndarray, channels, speed: float) -> np.ndarray:
     out = _lerp(frames.astype(np.float64), i0, t - i0)
     rate = [i for i, c in enumerate(channels) if c in ROOT_CHANNELS[:3] or re.search(r"\.v\d$", c)]
     out[:, rate] *= speed
+    flags = [i for i, c in enumerate(channels) if c.endswith(".contact")]
+    out[:, flags] = np.round(out[:, flags])  # a class, not a quantity
     for i, c in enumerate(channels):
         if c.endswith(".r0"):  # six consecutive absolute channels r0..r5 of one joint
             out[:, i : i + 6] = matrix_to_6d(sixd_to_matrix(out[:, i : i + 6]))

@@ -26,7 +26,7 @@ from seqart.codecs import pose_features as pf
 from seqart.codecs.base import Codec, Norm
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, Skeleton, read_bvh
-from seqart.layout import Layout, Mixture
+from seqart.layout import Categorical, Layout, Mixture
 
 DEFAULTS = {
     "fps": 30.0,  # frames per second of the model
@@ -38,6 +38,11 @@ DEFAULTS = {
     "mirror": 0.5,  # chance of a left/right mirrored copy when training
     "speed": 0.0,  # training plays clips at a random speed in [1 - speed, 1 + speed]
     "forward": [0.0, 0.0, 1.0],  # the skeleton's facing direction in its rest pose
+    "contact": False,  # foot-contact channels, predicted by the model; planted feet are pinned when decoding
+    "pin_feet": False,  # without contact channels: pin feet that are low and slow when decoding (any model)
+    "contact_height": 0.03,  # a foot touches the floor within this many body heights above its floor...
+    "contact_speed": 0.2,  # ...while moving slower than this many body heights per second
+    "feet": None,  # foot joint names (a list; None = the rest pose's lowest joint and its partner); learnt: {name: floor}
     "chunk_seconds": 0.0,  # cut files into clips this long for training (0 = whole files)
     "exclude": [],  # file names (without .bvh) not to read at all, e.g. a bad recording
     "valid": [],  # file names (without .bvh) that form the validation split
@@ -45,8 +50,10 @@ DEFAULTS = {
     "skeleton": None,  # learnt: the skeleton of the first file read
     "kept": None,  # learnt: joints with rotation channels in the model
     "static": None,  # learnt: mean Euler angles of the joints left out
+    "constant": None,  # learnt: raw channels that never change, {"joint.channel": value}
+    "body_height": None,  # learnt: the rest pose's height, file units
 }
-LEARNT = ("skeleton", "kept", "static")
+LEARNT = ("skeleton", "kept", "static", "constant", "body_height")
 
 
 @register
@@ -55,8 +62,13 @@ class PosesCodec(Codec):
     suffixes = (".bvh",)
     option_ranges = {"fps": (0.0, 1000.0, False), "source_fps": (0.0, 10000.0, True), "trim_start": (0, 10**9, True),
                      "static_deg": (0.0, 360.0, True), "drift": (0.0, 1.0, False), "mirror": (0.0, 1.0, True),
-                     "speed": (0.0, 0.9, True), "chunk_seconds": (0.0, 1e6, True)}
-    training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test")
+                     "speed": (0.0, 0.9, True), "chunk_seconds": (0.0, 1e6, True),
+                     "contact_height": (0.0, 10.0, False), "contact_speed": (0.0, 100.0, False)}
+    # checkpoints from before foot contact and constant channels: no contact channels, nothing constant
+    legacy_options = {"contact": False, "constant": {}}
+    # (with how decoding pins feet: a fine-tune may change it, the model's space stays)
+    training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test",
+                        "pin_feet", "contact_height", "contact_speed")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)
@@ -65,6 +77,8 @@ class PosesCodec(Codec):
         opts = DEFAULTS | dict(options or {})
         if not opts["fps"] > 0 or opts["source_fps"] < 0 or not 0 < opts["drift"] <= 1 or opts["trim_start"] < 0:
             raise SeqartError("poses options: fps must be > 0, source_fps >= 0, trim_start >= 0 and drift in (0, 1]")
+        if not (opts["contact_height"] > 0 and opts["contact_speed"] > 0):
+            raise SeqartError("poses options: contact_height and contact_speed must be > 0")
         super().__init__(opts, norm)
 
     # --- layout -----------------------------------------------------------------------------
@@ -75,14 +89,18 @@ class PosesCodec(Codec):
     def info(self) -> dict:
         """What decoding needs, JSON-able; travels in every clip's meta['poses']."""
         o = self.options
-        return {k: o[k] for k in ("skeleton", "kept", "static", "fps", "velocity", "drift", "forward")}
+        keys = ("skeleton", "kept", "static", "constant", "fps", "velocity", "drift", "forward",
+                "contact", "pin_feet", "feet", "contact_height", "contact_speed", "body_height")
+        return {k: o[k] for k in keys}
 
     @property
     def layout(self) -> Layout:
         if not self.fitted:
             return Layout((), ())
         chans = pf.channel_names(self.info())
-        return Layout(chans, (Mixture(chans, "diagonal"),))
+        flags = pf.contact_channels(self.info())
+        cont = tuple(c for c in chans if c not in flags)
+        return Layout(chans, (Mixture(cont, "diagonal"),), tuple(Categorical(c, 2) for c in flags))
 
     def clip_defaults(self) -> dict:
         return {"fps": float(self.options["fps"]), "meta": {"poses": self.info()}}
@@ -100,6 +118,10 @@ class PosesCodec(Codec):
         motions = [(f, self._trimmed(read_bvh(f))) for f in files]
         if not self.fitted:
             self._fit_skeleton(motions)
+        elif self.options["pin_feet"] and not isinstance(self.options["feet"], dict):  # a fine-tune that adds pinning
+            sk = Skeleton.from_json(self.options["skeleton"])
+            values = np.concatenate([m.values for _, m in motions if _same_layout(m.skeleton, sk)])
+            self.options.update(feet=pf.fit_feet(sk, values, self.options["feet"]), body_height=pf.body_height(sk))
         splits: dict[str, list[Clip]] = {}
         for f, m in motions:
             self._check_skeleton(f, m.skeleton)
@@ -120,12 +142,15 @@ class PosesCodec(Codec):
         sk = first.skeleton
         if pf.joint_kind(sk.channels[0]) == "raw":
             raise SeqartError(f"{f}: root joint {sk.names[0]!r} needs three rotation channels or none")
-        compatible = [m.values for _, m in motions if _same_layout(m.skeleton, sk)]
-        static = pf.static_angles(sk, np.concatenate(compatible), float(self.options["static_deg"]))
+        compatible = np.concatenate([m.values for _, m in motions if _same_layout(m.skeleton, sk)])
+        static = pf.static_angles(sk, compatible, float(self.options["static_deg"]))
+        constant = pf.constant_channels(sk, compatible, float(self.options["static_deg"]))
+        feet = pf.fit_feet(sk, compatible, self.options["feet"]) if self.options["contact"] or self.options["pin_feet"] else None
         kept = [j for j, c in enumerate(sk.channels) if pf.joint_kind(c) == "euler" and sk.names[j] not in static]
         if 0 not in kept:  # the root's tilt is always modelled; a root without rotations stays identity
             kept = [0] + kept if pf.joint_kind(sk.channels[0]) == "euler" else kept
-        self.options.update(skeleton=sk.to_json(), kept=kept, static=static)
+        self.options.update(skeleton=sk.to_json(), kept=kept, static=static, constant=constant, feet=feet,
+                            body_height=pf.body_height(sk))
         self.norm = Norm.identity(len(self.layout.continuous))
 
     def _check_skeleton(self, path: Path, sk: Skeleton) -> None:
