@@ -12,7 +12,10 @@ compares it with the real held-out clips, measured the same way:
 * foot sliding: the feet's horizontal world speed (cm/s) in the frames where a
   foot is on the floor, i.e. lower than the real feet's 5th height percentile plus
   3% of the body's height (feet: the codec's, else the rest pose's lowest joint and
-  its mirror partner). Generated / real, and the fraction of frames in contact.
+  its mirror partner). Generated / real, the fraction of frames in contact, and the
+  feet's speed when lifted, for scale. The real
+  clips are decoded as recorded; the generated one as the model decodes (pinning feet
+  when its codec says so), and also unpinned.
 * stability: NaN, frozen and exploded seconds (as in poses_generation.py), the
   variance of body-frame positions per minute / real, and how far the root
   wandered from its start (m).
@@ -32,7 +35,6 @@ import numpy as np
 from _common import emit, header
 from poses_generation import body_frame_positions, variance_per_second
 from seqart.codecs import pose_features as pf
-from seqart.codecs.poses import clip_to_motion
 from seqart.formats.bvh import Skeleton
 from seqart.kinematics import joint_positions
 from seqart.modelio import load_model
@@ -59,13 +61,13 @@ def joint_groups(sk: Skeleton) -> dict[str, list[int]]:
     return groups
 
 
-def motion_figures(clip, groups, feet: list[int], floor: np.ndarray, contact_height: float) -> dict:
-    """Speeds, accelerations, foot sliding and contact of one clip (see module doc)."""
+def motion_figures(clip, groups, feet: list[int], floor: np.ndarray, contact_height: float, pin: bool) -> dict:
+    """Speeds, accelerations, foot sliding and contact of one clip (see module doc); pin: decode pinning feet."""
     fps = clip.fps
     body = body_frame_positions(clip)  # (T, J, 3)
     vel = np.linalg.norm(np.diff(body, axis=0), axis=-1) * fps  # (T - 1, J)
     acc = np.linalg.norm(np.diff(body, 2, axis=0), axis=-1) * fps * fps
-    m = clip_to_motion(clip)
+    m = pf.decode(clip.frames, clip.meta["poses"], pin=pin)
     world = joint_positions(m.skeleton, m.values)
     root = np.linalg.norm(np.diff(world[:, 0, [0, 2]], axis=0), axis=-1) * fps
     foot = world[:, feet]  # (T, n_feet, 3)
@@ -74,6 +76,7 @@ def motion_figures(clip, groups, feet: list[int], floor: np.ndarray, contact_hei
     return {"speed": {g: vel[:, j].mean() for g, j in groups.items()} | {"root_ground": root.mean()},
             "accel": {g: acc[:, j].mean() for g, j in groups.items()},
             "slide_sum": float(slide[on].sum()), "contact_frames": int(on.sum()), "frames": on.size,
+            "swing_sum": float(slide[~on].sum()),
             "body": body, "root_xz": world[:, 0, [0, 2]]}
 
 
@@ -84,6 +87,7 @@ def pooled(figs: list[dict]) -> dict:
     on = sum(f["contact_frames"] for f in figs)
     out["foot_slide_cm_s"] = sum(f["slide_sum"] for f in figs) / max(on, 1)
     out["contact_fraction"] = on / w.sum()
+    out["foot_swing_cm_s"] = sum(f["swing_sum"] for f in figs) / max(w.sum() - on, 1)
     return out
 
 
@@ -107,33 +111,35 @@ def main() -> None:
     ap.add_argument("--prime-seconds", type=float, default=2.0)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-pin", action="store_true", help="decode without pinning planted feet")
+    ap.add_argument("--drift", type=float, help="decoding drift (default: the model's)")
     ap.add_argument("--out")
     a = ap.parse_args()
     model, codec, meta = load_model(a.run)
+    if a.drift is not None:
+        codec.configure_sampler(None, {"drift": a.drift})
     info = codec.info()
-    if a.no_pin:
-        info = info | {"contact": False}
     fps = float(codec.options["fps"])
     sk = Skeleton.from_json(info["skeleton"])
     held_out = codec.read_files(a.data)[a.split]
     feet_names = list(info.get("feet") or pf.fit_feet(sk, np.zeros((1, sk.n_channels)), None))
     feet = [sk.names.index(n) for n in feet_names]
-    real_world = [joint_positions(clip_to_motion(c).skeleton, clip_to_motion(c).values) for c in held_out]
+    real_world = [joint_positions(sk, pf.decode(c.frames, info, pin=False).values) for c in held_out]
     floor = np.percentile(np.concatenate([w[:, feet, 1] for w in real_world]), 5, axis=0)
     contact_height = 0.03 * pf.body_height(sk)
     groups = pf_groups = joint_groups(sk)
-    real = [motion_figures(c, groups, feet, floor, contact_height) for c in held_out]
+    real = [motion_figures(c, groups, feet, floor, contact_height, pin=False) for c in held_out]  # as recorded
     primer = held_out[0].slice(0, int(round(a.prime_seconds * fps)))
     gen_clip = Sampler(model, codec, temperature=a.temperature, seed=a.seed).generate(int(round(a.minutes * 60 * fps)), prime=primer)
     gen_clip.meta["poses"] = info
-    gen = motion_figures(gen_clip, groups, feet, floor, contact_height)
-    r, g = pooled(real), pooled([gen])
+    pins = pf.PoseDecoder(info).pin
+    gen = motion_figures(gen_clip, groups, feet, floor, contact_height, pin=pins)
+    free = motion_figures(gen_clip, groups, feet, floor, contact_height, pin=False) if pins else gen
+    r, g, f = pooled(real), pooled([gen]), pooled([free])
     ratio = {k: {n: round(g[k][n] / r[k][n], 3) for n in r[k]} for k in ("speed", "accel")}
     real_var = [x for f in real for x in variance_per_second(f["body"], fps)]
     result = header("poses_motion") | {
         "run": str(a.run), "checkpoint_step": meta.get("step"), "fps": fps, "minutes": a.minutes,
-        "temperature": a.temperature, "seed": a.seed, "pinned_feet": bool(info.get("contact")),
+        "temperature": a.temperature, "seed": a.seed, "decode_drift": codec.options["drift"], "pinned_feet": pins,
         "primer": f"{held_out[0].meta['name']}, first {a.prime_seconds:g} s (held out)",
         "real": sorted(c.meta["name"] for c in held_out), "groups": {n: [sk.names[j] for j in js] for n, js in pf_groups.items()},
         "feet": feet_names, "contact_rule": "foot lower than the real feet's 5th height percentile + 3% of body height",
@@ -142,7 +148,10 @@ def main() -> None:
         "speed_ratio_range": [min(ratio["speed"].values()), max(ratio["speed"].values())],
         "foot_slide_cm_s": {"real": round(r["foot_slide_cm_s"], 2), "generated": round(g["foot_slide_cm_s"], 2)},
         "foot_slide_ratio": round(g["foot_slide_cm_s"] / r["foot_slide_cm_s"], 3),
+        "foot_slide_cm_s_unpinned": round(f["foot_slide_cm_s"], 2),
+        "foot_speed_lifted_cm_s": {"real": round(r["foot_swing_cm_s"], 2), "generated": round(g["foot_swing_cm_s"], 2)},
         "contact_fraction": {"real": round(r["contact_fraction"], 3), "generated": round(g["contact_fraction"], 3)},
+        "speed_ratio_unpinned_root_ground": round(f["speed"]["root_ground"] / r["speed"]["root_ground"], 3),
         "stability": stability(gen, fps, real_var, float(np.median(real_var))),
     }
     emit("poses_motion", result, a.out)
