@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqart import family
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.generate import check_generation, generate_clips, model_name
-from seqart.sample import Sampler, frame_limit
+from seqart.sample import Sampler
 
 _DEFAULT = object()
 
@@ -35,9 +36,8 @@ class Model:
         return self.codec.modality
 
     def __repr__(self) -> str:
-        cfg = self.model.cfg
-        return (f"<seqart.Model {self.name!r}: {self.modality}, LSTM {cfg.hidden} x {cfg.layers}, "
-                f"{cfg.mixtures} mixtures, step {self.meta.get('step', '?')}>")
+        what = family.of_model(self.model).describe(self.model)  # "LSTM 512 x 1, 20 mixtures", "DRAW T 64, ..."
+        return f"<seqart.Model {self.name!r}: {self.modality}, {what}, step {self.meta.get('step', '?')}>"
 
     def sample(self, n: int = 1, *, temperature: float = 1.0, seed: int | None = 0, prime: Clip | str | Path | None = None,
                prime_seconds: float | None = None, frames: int | None = None, seconds: float | None = None,
@@ -57,9 +57,10 @@ class Model:
         """The stepwise generator: `.step()` gives the next frame (in the clip's channels) or None at
         the end; `.prime(clip)`, `.reset()`, `.set_temperature(t)`. max_frames: None for no limit."""
         check_generation(temperature=temperature, bias=bias, seed=seed)
-        limit = frame_limit(self.meta, self.model) if max_frames is _DEFAULT else max_frames
-        s = Sampler(self.model, self.codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
-                    max_frames=limit)
+        fam = family.of_model(self.model)  # an MDN-LSTM's Sampler or DRAW's CanvasSampler
+        limit = fam.frame_limit(self.meta, self.model) if max_frames is _DEFAULT else max_frames
+        s = fam.sampler(self.model, self.codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,
+                        max_frames=limit)
         self.codec.configure_sampler(s, options)
         return s
 

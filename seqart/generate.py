@@ -95,6 +95,8 @@ def interpolate_clips(run: Path, a: Path, b: Path, steps: int = 8, temperature: 
     """Decode `steps` latents on the great circle between the encodings of A and B (VAE only)."""
     check_generation(steps=steps, temperature=temperature, seed=seed)
     model, codec, meta = load_model(run)
+    if family.of_model(model).name != "mdn":
+        raise SeqartError(f"{run}: interpolation is for sketch-rnn VAEs; DRAW's per-step latents are not interpolated yet")
     if not model.cfg.z_dim:
         raise SeqartError(f"{run}: interpolation needs a VAE model (train with --set model.z_dim=128)")
     za, zb = (encode(model, codec, codec.prime_clip(Path(p), None)) for p in (a, b))

@@ -30,7 +30,7 @@ def write_line(run: Path | str, text: str, *, bias: float = 0.0, temperature: fl
     if not text:
         raise SeqartError("text is empty: nothing to write")
     model, codec, _ = load_model(Path(run))
-    if not model.cfg.window_mixtures:
+    if not getattr(model.cfg, "window_mixtures", 0):  # DRAW's config has none
         raise SeqartError(f"{run}: this model does not write text (train one on handwriting with "
                           "--set model.window_mixtures=10)")
     limit = max_frames or POINTS_PER_CHAR * len(text) + 100

@@ -147,3 +147,40 @@ def test_speed_benchmark_runs_and_reports_both_variants(tmp_path):
     for key in ("train_step_ms", "sample_canvas_ms", "train_images_per_s"):
         assert set(r[key]) == {"attention", "no_attention"}
     assert r["machine"]["torch_threads"] == 1 and r["config"]["data"] == str(sheep)
+
+
+def test_the_public_api_gives_draws_stepwise_generator(run):
+    import seqart
+
+    m = seqart.load(run)
+    assert "DRAW T 4" in repr(m) and m.modality == "canvas"
+    s = m.sampler(temperature=0.5, seed=1)
+    frames = []
+    while (f := s.step()) is not None:
+        frames.append(f)
+    assert len(frames) == 4 and isinstance(s, CanvasSampler)
+    with pytest.raises(seqart.SeqartError, match="cannot be primed"):
+        m.sample(1, prime=m.sample(1)[0])
+
+
+def test_vpype_reads_one_path_per_sample(run, tmp_path):
+    from tests.peers import peer
+
+    vpype = peer("vpype")
+    export_clips(sample_clips(run, n=5, seed=2), tmp_path / "w.svg")
+    out = subprocess.run([vpype, "read", "--no-crop", str(tmp_path / "w.svg"), "stat"], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    assert int(re.search(r"Path count: (\d+)", out.split("Totals")[-1])[1]) == 5
+
+
+def test_what_draw_cannot_do_yet_is_one_line(run, tmp_path):
+    from seqart.generate import interpolate_clips
+    from seqart.handwrite import write_line
+    from seqart.errors import SeqartError
+
+    png = tmp_path / "a.png"
+    Image.new("L", (8, 8)).save(png)
+    with pytest.raises(SeqartError, match="interpolation is for sketch-rnn VAEs"):
+        interpolate_clips(run, png, png)
+    with pytest.raises(SeqartError, match="does not write text"):
+        write_line(run, "hi")

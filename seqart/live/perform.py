@@ -35,6 +35,8 @@ def load_voice(cfg: dict, model_text: str | None = None):
         raise SeqartError("piece: set [piece] model (a run folder, model folder or shipped model name)")
     path = resolve_path(cfg, text)
     model, codec, meta = load_model(path)
+    if meta.get("family", "mdn") != "mdn":  # DRAW's live stream (window + canvas over OSC) is still to come
+        raise SeqartError(f"{path}: a {codec.modality} model ({meta['family']}) cannot be performed live yet")
     seed = None if p["seed"] < 0 else p["seed"]
     sampler = Sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed,
                       max_frames=frame_limit(meta, model))
