@@ -17,7 +17,7 @@ from PIL import Image
 from seqart import checkpoint
 from seqart.codecs.canvas import CanvasCodec
 from seqart.config import defaults, merge
-from seqart.draw.model import DRAW
+from seqart.draw.model import DRAW, DRAWConfig
 from seqart.draw.sampler import CanvasSampler
 from seqart.export import export_clips
 from seqart.generate import sample_clips
@@ -184,3 +184,12 @@ def test_what_draw_cannot_do_yet_is_one_line(run, tmp_path):
         interpolate_clips(run, png, png)
     with pytest.raises(SeqartError, match="does not write text"):
         write_line(run, "hi")
+
+
+@pytest.mark.parametrize("recipe", ["draw_mnist.toml", "draw_mnist_cpu.toml"])
+def test_the_recipes_are_valid_settings_for_draw(recipe):
+    root = Path(__file__).resolve().parents[1]
+    c = merge(defaults(CanvasCodec().options, "draw"), root / "recipes" / recipe, [])
+    assert c["model"]["attention"] is True and (c["model"]["read_n"], c["model"]["write_n"]) == (2, 5)
+    model = DRAW(DRAWConfig(**c["model"]))  # the settings build a model of the recipe's shape
+    assert model.cfg.glimpses == c["model"]["glimpses"]
