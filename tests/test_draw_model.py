@@ -118,3 +118,16 @@ def test_bad_settings_are_one_line_errors():
         DRAWConfig(likelihood="gauss")
     with pytest.raises(SeqartError, match="model.read_n = 0"):
         DRAWConfig(read_n=0)
+
+
+def test_under_bf16_autocast_the_canvas_and_loss_stay_fp32():
+    torch.manual_seed(5)
+    model = DRAW(DRAWConfig(height=8, width=8, glimpses=3, enc_hidden=16, dec_hidden=16, z_dim=4, write_n=3))
+    x = (torch.rand(6, 64) > 0.5).float()
+    ref = model(x, z_sample=False)[1]["nll"]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        canvas, losses = model(x, z_sample=False)
+    assert canvas.dtype == torch.float32 and losses["nll"].dtype == torch.float32
+    assert losses["nll"].item() == pytest.approx(ref.item(), rel=0.02)  # bf16 cells, fp32 canvas and loss
+    losses["nll"].backward()
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
