@@ -93,11 +93,16 @@ def test_gridded_midi_round_trips_exactly_through_the_codec(tmp_path):
 def test_a_time_shift_class_knows_where_in_the_beat_its_onset_falls(tmp_path):
     codec = NotesCodec({"time": "grid"})
     clip = codec.read(tune(tmp_path / "t.mid", ROWS))["all"][0]
-    codec.fit_norm([clip])
+    late = codec.read(tune(tmp_path / "late.mid", [(s + 1200, d, p) for s, d, p in ROWS]))["all"][0]  # 2.5 beats in
+    codec.fit_norm([clip, late])
     dt_classes = [codec.options["dt_steps"][int(c)] for c in codec.to_model(clip)[:, 0]]
     onsets = np.cumsum([steps for steps, _ in dt_classes])
     assert [phase for _, phase in dt_classes] == list(onsets % 12)  # steps past the beat, 12 steps a beat
     assert [4, 8] == [p for _, p in dt_classes if p % 3]  # the triplet's second and third notes
+    classes = codec.to_model(late)[:, 0]
+    assert codec.options["dt_steps"][int(classes[0])] == [6, 6]  # whole beats of silence dropped, the phase kept
+    steps = [codec.options["dt_steps"][int(c)][0] for c in classes]
+    assert steps[1:] == [a for a, _ in dt_classes][1:]  # the same shifts, each half a beat later in its beat
 
 
 def rows_ppq(path):

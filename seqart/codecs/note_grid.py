@@ -63,10 +63,13 @@ def infer_grid(times: list[np.ndarray]) -> tuple[int, float]:
 
 def to_steps(clip: Clip, bpm: float, steps_per_beat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(dt, dur, phase) in whole grid steps, int64 (N,) each; durations at least one step;
-    phase = the onset's steps past its beat."""
+    phase = the onset's steps past its beat. Whole beats of silence before the first note are
+    dropped (its shift is its phase): a model then starts a piece with one of a few classes."""
     onset, end = onsets_and_ends(clip, bpm)
     q_on = np.round(onset * steps_per_beat).astype(np.int64)
     q_end = np.round(end * steps_per_beat).astype(np.int64)
+    lead = (q_on[:1] // steps_per_beat) * steps_per_beat  # (1,) or (0,)
+    q_on, q_end = q_on - (lead[0] if len(lead) else 0), q_end - (lead[0] if len(lead) else 0)
     return np.diff(q_on, prepend=0), np.maximum(q_end - q_on, 1), q_on % steps_per_beat
 
 
