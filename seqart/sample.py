@@ -89,6 +89,7 @@ class Sampler:
         self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
         for channel, classes in getattr(codec, "allowed_classes", dict)().items():  # e.g. notes: trained pitches
             self.allow(channel, classes)
+        self._after = getattr(codec, "allowed_after", None)  # previous model frame (or None) -> {channel: mask}
         self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
         self._load_weights(model)
         self.fixed_z = None if z is None else np.asarray(z, np.float32)
@@ -142,6 +143,7 @@ class Sampler:
         start[-1] = 1.0
         self._input = self._with_z(start)
         self.done, self.frames = False, 0
+        self._prev = None  # the last model-space frame, for a codec's `allowed_after`
         if self.window is not None:
             self.window.reset()
 
@@ -215,6 +217,7 @@ class Sampler:
         for frame in x:
             self._advance()
             self._input = self._embed(frame)
+            self._prev = frame
 
     def step(self) -> np.ndarray | None:
         """The next frame (C,) in clip units and layout channel order, or None after the end token."""
@@ -228,7 +231,7 @@ class Sampler:
             self.done = True
             return None
         frame = self._sample(self.head_w @ h + self.head_b)
-        self._input = self._embed(frame)
+        self._input, self._prev = self._embed(frame), frame
         self.frames += 1
         if self._is_end(frame):
             self.done = True
@@ -269,6 +272,9 @@ class Sampler:
     def _sample_class(self, channel: str, logits: np.ndarray, greedy: bool, tau: float, end: int | None) -> int:
         if channel in self.allowed:
             logits = np.where(self.allowed[channel], logits, -np.inf)
+        after = self._after(self._prev).get(channel) if self._after else None  # e.g. notes: grid classes in phase
+        if after is not None:
+            logits = np.where(after, logits, -np.inf)
         if end is None:  # the end token's channel is drawn at the model's own odds (module docstring)
             logits = logits * (1.0 + self.bias) / tau
         if greedy:

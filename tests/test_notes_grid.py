@@ -140,6 +140,20 @@ def test_grid_sampling_lands_on_the_grid_with_no_blips(grid_run, tmp_path):
     assert all((s * g) % ppq == 0 for s in first)  # every onset on a grid tick in the file too
 
 
+def test_every_sampled_time_shift_class_agrees_with_the_phase_it_names(grid_run):
+    model, codec, _ = load_model(grid_run)
+    vocab, g = codec.options["dt_steps"], codec.options["grid"]
+    assert len({p for _, p in vocab}) > 1  # the tunes hold onsets at several places in the beat
+    sampler = Sampler(model, codec, temperature=2.0, seed=5)  # hot: a model a few steps old, nearly uniform
+    onset = 0
+    for _ in range(300):
+        sampler.step()
+        steps, phase = vocab[int(sampler._prev[0])]
+        onset += steps
+        assert onset % g == phase  # the model's idea of where it is in the beat is where the note lands
+    assert codec.allowed_after(None)["dt"].sum() < len(vocab)  # a real constraint, even at the start
+
+
 def test_old_seconds_checkpoints_load_as_they_were():
     cfg = json.loads((NOTTINGHAM.parents[2] / "seqart" / "models" / "nottingham" / "model.json").read_text())["codec"]
     cfg["options"] = {k: v for k, v in cfg["options"].items() if k not in ("time", "dynamics", "grid")}

@@ -320,6 +320,22 @@ class NotesCodec(Codec):
         lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
         return {"pitch": [p for p in range(128) if lo <= p <= hi]}
 
+    def allowed_after(self, prev: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Grid time: after a frame whose onset fell at phase p (model space; None at the start: p = 0),
+        only the time-shift classes whose phase is p + steps (mod g). The model reads the phase in
+        its input; a class that disagreed with the steps would put it in one place in the beat and
+        the notes in another, and every later onset off the beat with them."""
+        o = self.options
+        if not self.grid or not o["dt_steps"] or not isinstance(o["dt_steps"][0], (list, tuple)):
+            return {}
+        key = (int(o["grid"]), len(o["dt_steps"]))
+        if getattr(self, "_phase_masks", (None,))[0] != key:  # (g, K) -> g masks over the K classes
+            v, g = np.asarray(o["dt_steps"], np.int64), int(o["grid"])
+            self._phase_masks = (key, [(v[:, 1] - v[:, 0]) % g == p for p in range(g)])
+        p = 0 if prev is None else int(o["dt_steps"][int(prev[0])][1])
+        mask = self._phase_masks[1][p]
+        return {"dt": mask} if mask.any() else {}
+
     def configure_sampler(self, sampler, options: dict) -> None:
         """Pitches stay inside the training range, always; scale=TONIC:MODE keeps those of a scale;
         tempo=BPM rescales time; prime_bars=N primes with N bars; dynamics=V shapes velocities."""
