@@ -147,6 +147,9 @@ def write(
     temperature: float = typer.Option(1.0, "--temperature", "-t"),
     seed: int = typer.Option(0, help="Same seed, same model: byte-identical output."),
     width_mm: float = typer.Option(150.0, "--width-mm", help="The line's width on the page, in mm."),
+    style: Optional[Path] = typer.Option(None, "--style", help="A line in the hand to imitate (.svg, .ndjson, "
+                                         "IAM-OnDB .xml) with its transcript beside it, or give --style-text."),
+    style_text: Optional[str] = typer.Option(None, "--style-text", help="What the --style line says."),
 ):
     """Write TEXT in a trained hand, as a single-line centreline drawing."""
     from seqart.export import export_clips
@@ -154,7 +157,9 @@ def write(
 
     if not width_mm > 0 or width_mm == float("inf"):
         raise SeqartError(f"--width-mm must be a positive number of mm, not {width_mm}")
-    clip = write_line(model, text, bias=bias, temperature=temperature, seed=seed)
+    if style_text is not None and style is None:
+        raise SeqartError("--style-text needs --style (the line it transcribes)")
+    clip = write_line(model, text, bias=bias, temperature=temperature, seed=seed, style=style, style_text=style_text)
     export_clips([clip], out, **page_options(clip, width_mm))
     typer.echo(f"wrote {out} ({len(clip) - 1} points)", err=True)
 

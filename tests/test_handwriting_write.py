@@ -83,3 +83,25 @@ def test_write_refuses_a_model_without_a_window(tmp_path):
     assert done.returncode == 2 and "does not write text" in done.stderr
     done = seqart("write", "hi", "--model", plain, "--out", tmp_path / "x.svg", "--width-mm", "0")
     assert done.returncode == 2 and "--width-mm" in done.stderr
+
+
+STYLE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><path d="M 0 20 '
+             + " ".join(f"L {4 * i} {20 + 10 * ((i // 2) % 2)}" for i in range(1, 40)) + '"/></svg>')
+
+
+def test_style_priming_reads_the_style_line_first(hand, tmp_path):
+    (tmp_path / "mine.svg").write_text(STYLE_SVG)
+    (tmp_path / "mine.txt").write_text("my hand\n")
+    plain = write_line(hand, "hello", seed=2)
+    primed = write_line(hand, "hello", seed=2, style=tmp_path / "mine.svg")
+    by_flag = write_line(hand, "hello", seed=2, style=tmp_path / "mine.svg", style_text="my hand")
+    assert primed.meta["provenance"]["style"] == "mine.svg"
+    assert not (len(plain) == len(primed) and (plain.frames == primed.frames).all())  # the state was primed
+    assert len(by_flag) == len(primed) and (by_flag.frames == primed.frames).all()  # same transcript, same line
+
+
+def test_style_without_a_transcript_is_one_line(hand, tmp_path):
+    (tmp_path / "bare.svg").write_text(STYLE_SVG)
+    done = seqart("write", "hi", "--model", hand, "--out", tmp_path / "x.svg", "--style", tmp_path / "bare.svg")
+    assert done.returncode == 2 and "bare.svg: no transcript" in done.stderr and "--style-text" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.svg").exists()
