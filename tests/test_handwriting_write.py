@@ -59,6 +59,19 @@ def test_write_svg_has_one_path_per_stroke_and_is_deterministic(hand, tmp_path):
     assert float(root.get("width").removesuffix("mm")) <= 120 + 10 + 1e-3  # the line plus 5 mm margins
 
 
+def test_vpype_reads_every_stroke_of_a_written_line(hand, tmp_path):
+    from tests.test_export_strokes import PX_PER_MM, vpype_stat
+
+    done = seqart("write", "Hello there", "--model", hand, "--out", tmp_path / "a.svg", "--bias", "1", "--seed", "4",
+                  "--width-mm", "120")
+    assert done.returncode == 0, done.stderr
+    stat = vpype_stat(tmp_path / "a.svg")
+    paths = ET.parse(tmp_path / "a.svg").getroot().findall(f".//{SVG}path")
+    assert stat["paths"] == len(paths) and stat["layers"] == 1
+    x0, y0, x1, y1 = stat["bounds"]
+    assert (x1 - x0) / PX_PER_MM <= 120 + 0.5  # the line fits the width asked for (stroke caps aside)
+
+
 def test_write_png_and_gif(hand, tmp_path):
     for ext in (".png", ".gif"):
         done = seqart("write", "ok", "--model", hand, "--out", tmp_path / f"l{ext}")
@@ -105,3 +118,19 @@ def test_style_without_a_transcript_is_one_line(hand, tmp_path):
     done = seqart("write", "hi", "--model", hand, "--out", tmp_path / "x.svg", "--style", tmp_path / "bare.svg")
     assert done.returncode == 2 and "bare.svg: no transcript" in done.stderr and "--style-text" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.svg").exists()
+
+
+def test_speed_benchmark_reports_characters_per_second(tmp_path):
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(root / "benchmarks/handwriting_speed.py"), "--quick", "--out",
+                           str(tmp_path / "s.json")], capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(done.stdout)
+    assert r == json.loads((tmp_path / "s.json").read_text()) and "--quick" in r["command"]
+    assert r["chars_per_s"] > 0 and r["step_us"]["n"] == 50 and r["machine"]["torch_threads"] == 1
+    # the untrained window moves at its initial pace, 1 / KAPPA_STEP0 = 20 points a character
+    assert 15 < r["points_per_char_written"] < 25
