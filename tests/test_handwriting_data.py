@@ -192,3 +192,16 @@ def test_own_hand_line_without_transcript_is_an_error(tmp_path):
     codec = codec_for_path(tmp_path)
     with pytest.raises(SeqartError, match="one.svg: no transcript"):
         codec.read(tmp_path)
+
+
+def test_fine_tune_scales_new_units_to_the_model(tmp_path):
+    write_set(tmp_path / "syn", 10, seed=0, heldout=0)
+    model_codec = HandwritingCodec({"dequantise": 0.0})  # no noise, so the two arrays compare exactly
+    clips = model_codec.read(tmp_path / "syn")["all"]
+    model_codec.fit_norm(clips)
+    px = [c.with_frames(c.frames * np.array([0.1, 0.1, 1], np.float32)) for c in clips]  # the same hand, 10x smaller
+    tuned = HandwritingCodec(model_codec.options, model_codec.norm)
+    tuned.fit_data(px)
+    assert tuned.options["rescale"] == pytest.approx(10.0, rel=1e-4)
+    np.testing.assert_allclose(tuned.to_model(px[0]), model_codec.to_model(clips[0]), atol=1e-4)
+    assert tuned.config()["options"]["rescale"] == tuned.options["rescale"]  # the checkpoint keeps it

@@ -134,3 +134,26 @@ def test_speed_benchmark_reports_characters_per_second(tmp_path):
     assert r["chars_per_s"] > 0 and r["step_us"]["n"] == 50 and r["machine"]["torch_threads"] == 1
     # the untrained window moves at its initial pace, 1 / KAPPA_STEP0 = 20 points a character
     assert 15 < r["points_per_char_written"] < 25
+
+
+def test_nll_benchmark_scores_both_models_on_the_same_lines(hand, tmp_path):
+    import json
+    from pathlib import Path
+
+    from seqart.codecs.handwriting.synthetic import write_set
+
+    codec = HandwritingCodec(norm=Norm.identity(2))
+    plain = _save(tmp_path / "plain", codec.layout, codec.config(), window=0)
+    write_set(tmp_path / "data", 3, seed=5, heldout=0, phrases=["go on", "a cat"])
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(root / "benchmarks/handwriting_nll.py"), "--run", str(hand),
+                           "--baseline", str(plain), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "n.json")],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    r = json.loads(done.stdout)
+    text, base = r["text_conditioned"], r["unconditional"]
+    assert text["lines"] == base["lines"] == 3 and text["points"] == base["points"]
+    assert text["window_mixtures"] == 3 and base["window_mixtures"] == 0
+    assert text["nll_per_line"] == pytest.approx(text["nll_per_point"] * text["points"] / 3, rel=1e-3)
+    assert r["gain_per_point"] == pytest.approx(base["nll_per_point"] - text["nll_per_point"], abs=1e-3)

@@ -23,6 +23,11 @@ character, so a window cut from the middle of a line would be paired with the
 wrong text. `to_model` refuses a clip shorter or longer than the line it was
 read as (`meta["points"]`); set `train.max_len = 0` (or at least the longest
 line) for handwriting.
+
+Units: a model learns its training data's units (tablet units for IAM-OnDB
+and the synthetic set). Fine-tuning on lines in other units (an artist's SVG
+px) sets `rescale` so the new lines' offsets spread as the model's training
+data did (`fit_data`); the model's space, and so its normalisation, stay.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ DEFAULTS = STROKE_DEFAULTS | {
     "alphabet": ASCII,  # the characters a transcript may hold, in one-hot order
     "rdp_epsilon": 0.0,  # IAM-OnDB's points are kept as recorded (Graves 2013 did the same)
     "drop_prob": 0.0,  # dropping points would change the pace the window learns
+    "rescale": 1.0,  # factor on the offsets read; a fine-tune fits it (fit_data), from scratch it stays 1
 }
 
 
@@ -110,12 +116,29 @@ class HandwritingCodec(StrokesCodec):
             clips.append(c.with_frames(c.frames, modality=self.modality, meta=c.meta | {"points": len(c)}))
         return {"all": clips}
 
+    def fit_norm(self, clips: list[Clip]) -> None:
+        self.options["rescale"] = 1.0  # from scratch the model takes the data's own units
+        super().fit_norm(clips)
+
+    def fit_data(self, clips: list[Clip]) -> None:
+        """Fine-tuning: scale the new lines' offsets to the spread of the model's training data."""
+        self.options["rescale"] = 1.0
+        x = self._continuous(clips)
+        spread = float(x.std()) if x.size else 0.0
+        if spread > 1e-9:
+            self.options["rescale"] = float(self.norm.scale[0]) / spread
+
     def augment(self, clip: Clip, rng: np.random.Generator) -> Clip:
         out = super().augment(clip, rng)
         return out.with_frames(out.frames, meta=out.meta | {"points": len(out)})
 
     def to_model(self, clip: Clip) -> np.ndarray:
         """Clip -> (T, 4): dx, dy (normalised), pen class, and the `char` column (module doc)."""
+        r = float(self.options["rescale"])
+        if r != 1.0:
+            f = clip.frames.copy()
+            f[:, :2] *= r
+            clip = clip.with_frames(f)
         x = super().to_model(clip)
         text = clip.meta.get("text")
         if text is None:  # a generated or primer clip without text: no characters
