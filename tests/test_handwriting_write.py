@@ -27,6 +27,23 @@ def seqart(*args):
                           env=env, timeout=300)
 
 
+def cli(*args) -> tuple[int, str]:
+    """The CLI in this process (as `seqart ARGS`): (exit status, stderr). Faster than a subprocess."""
+    import contextlib
+    import io
+
+    from seqart.cli import main
+
+    err, argv = io.StringIO(), sys.argv
+    sys.argv = ["seqart", *map(str, args)]
+    try:
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e:
+            main()
+    finally:
+        sys.argv = argv
+    return e.value.code or 0, err.getvalue()
+
+
 def _save(folder, layout, codec_cfg, window: int):
     """An untrained model saved as the trainer saves one (enough to exercise writing end to end)."""
     torch.manual_seed(0)
@@ -74,17 +91,17 @@ def test_vpype_reads_every_stroke_of_a_written_line(hand, tmp_path):
 
 def test_write_png_and_gif(hand, tmp_path):
     for ext in (".png", ".gif"):
-        done = seqart("write", "ok", "--model", hand, "--out", tmp_path / f"l{ext}")
-        assert done.returncode == 0, done.stderr
+        code, err = cli("write", "ok", "--model", hand, "--out", tmp_path / f"l{ext}")
+        assert code == 0, err
         assert (tmp_path / f"l{ext}").stat().st_size > 100
 
 
 @pytest.mark.parametrize("text, message", [("", "text is empty"), ("   ", "text is empty"),
                                            ("naïve €", "'ï€' not in the model's alphabet")])
 def test_write_refuses_bad_text_in_one_line(hand, tmp_path, text, message):
-    done = seqart("write", text, "--model", hand, "--out", tmp_path / "x.svg")
-    assert done.returncode == 2 and message in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    code, err = cli("write", text, "--model", hand, "--out", tmp_path / "x.svg")
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not list(tmp_path.iterdir())  # nothing half-written
 
 
@@ -92,10 +109,10 @@ def test_write_refuses_a_model_without_a_window(tmp_path):
     from seqart.codecs.strokes import StrokesCodec
 
     plain = _save(tmp_path / "sheep", LAYOUT, StrokesCodec(norm=Norm.identity(2)).config(), window=0)
-    done = seqart("write", "hi", "--model", plain, "--out", tmp_path / "x.svg")
-    assert done.returncode == 2 and "does not write text" in done.stderr
-    done = seqart("write", "hi", "--model", plain, "--out", tmp_path / "x.svg", "--width-mm", "0")
-    assert done.returncode == 2 and "--width-mm" in done.stderr
+    code, err = cli("write", "hi", "--model", plain, "--out", tmp_path / "x.svg")
+    assert code == 2 and "does not write text" in err
+    code, err = cli("write", "hi", "--model", plain, "--out", tmp_path / "x.svg", "--width-mm", "0")
+    assert code == 2 and "--width-mm" in err
 
 
 STYLE_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><path d="M 0 20 '
