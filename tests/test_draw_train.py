@@ -193,3 +193,13 @@ def test_the_recipes_are_valid_settings_for_draw(recipe):
     assert c["model"]["attention"] is True and (c["model"]["read_n"], c["model"]["write_n"]) == (2, 5)
     model = DRAW(DRAWConfig(**c["model"]))  # the settings build a model of the recipe's shape
     assert model.cfg.glimpses == c["model"]["glimpses"]
+
+
+def test_perform_refuses_a_draw_model_in_one_line(run):
+    from seqart.errors import SeqartError
+    from seqart.live.perform import load_voice
+    from seqart.live.piece import load_piece
+
+    cfg = load_piece(None, [f'piece.model="{run}"'])
+    with pytest.raises(SeqartError, match="canvas model .draw. cannot be performed live yet"):
+        load_voice(cfg)
