@@ -182,7 +182,8 @@ class Sampler:
         """Run the cells on the pending input; returns the top layer's h (H,) (a window model: every layer's)."""
         if self.window is not None:
             if self.text is None:
-                raise SeqartError("this model writes text: give it some first (Sampler.set_text)")
+                raise SeqartError("this model writes text: give it some (seqart write TEXT, --set text=..., "
+                                  "or Sampler.set_text)")
             return self.window.advance(self._input)
         if self.layer_norm:
             return self._advance_layer_norm()

@@ -104,10 +104,14 @@ def test_sampler_step_equals_torch_forward():
 def test_sampler_needs_text_and_refuses_foreign_characters():
     model, codec = _model()
     s = Sampler(model, codec, seed=0)
-    with pytest.raises(SeqartError, match="give it some first"):
+    with pytest.raises(SeqartError, match="writes text: give it some"):
         s.step()
     with pytest.raises(SeqartError, match="'Z'.*not in the model's alphabet"):
         s.set_text("aZ")
+    codec.configure_sampler(s, {"text": "a  cab\n"})  # seqart sample --set text=...: whitespace runs are one space
+    assert s.text == "a cab" and s.step() is not None
+    with pytest.raises(SeqartError, match="unknown handwriting generation option"):
+        codec.configure_sampler(s, {"scale": "C:major"})
 
 
 def test_window_needs_an_alphabet_and_no_vae():

@@ -116,6 +116,14 @@ class HandwritingCodec(StrokesCodec):
             clips.append(c.with_frames(c.frames, modality=self.modality, meta=c.meta | {"points": len(c)}))
         return {"all": clips}
 
+    def configure_sampler(self, sampler, options: dict) -> None:
+        """Generation option `text`: what a text-conditioned model writes (`seqart sample --set text=...`)."""
+        options = dict(options)
+        text = options.pop("text", None)
+        super().configure_sampler(sampler, options)
+        if text is not None:
+            sampler.set_text(" ".join(str(text).split()))
+
     def fit_norm(self, clips: list[Clip]) -> None:
         self.options["rescale"] = 1.0  # from scratch the model takes the data's own units
         super().fit_norm(clips)
