@@ -10,7 +10,8 @@ A checkpoint is a folder:
 
 It is written to a temporary sibling folder and renamed into place, so a
 kill at any moment leaves either the old or the new checkpoint, never half;
-the temporary folder such a kill leaves is removed at the next save.
+the temporary folder such a kill leaves is removed when training starts again
+(and at the next save).
 Loading reads no pickle: nothing in the files can run code.
 """
 

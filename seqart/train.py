@@ -81,6 +81,9 @@ class Trainer:
         self.log = log or (lambda line: None)
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
+        if self.rank == 0:  # what a kill during a save left behind (never renamed into place)
+            for name in ("latest", "best"):
+                checkpoint.clean_temporary(self.run_dir / name)
         latest = checkpoint.find(self.run_dir / "latest")
         if latest is not None:  # resume: the stored settings win, except how long to train
             _, meta = checkpoint.load(latest, "model")

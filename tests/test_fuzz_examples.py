@@ -224,6 +224,17 @@ def test_checkpoint_temp_folders_left_by_a_kill_are_removed(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["latest"]
 
 
+def test_a_resumed_run_starts_by_removing_temp_folders(files, tmp_path):
+    run_dir = tmp_path / "run"
+    stale = run_dir / ".best.tmpdead01"
+    stale.mkdir(parents=True)
+    (stale / "model.json").write_text("{")
+    run = seqart_run("train", ROOT / "datasets" / "sketches" / "hershey", "--out", run_dir, *TRAIN_FAST,
+                     "--set", "codec.rate=0")  # refused after the trainer started: nothing trains
+    assert_refused(run, "codec.rate")
+    assert not stale.exists() and sorted(p.name for p in run_dir.iterdir()) == []
+
+
 def test_declared_sizes_are_checked_before_inflating(tmp_path):
     """A zip that declares 2 GiB for a member is refused from its directory, nothing inflated."""
     path = tmp_path / "declares.npz"
