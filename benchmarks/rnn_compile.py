@@ -5,8 +5,8 @@ gates, the cell) as a handful of eager torch ops, forward and backward, beside
 one matrix product per step. This script times that per-step element-wise
 work alone at B 100, H 512 (the same math as `seqart.rnn._Recurrence`'s step,
 written here as two pure functions), eager against `torch.compile` (inductor,
-C++ on the CPU) and `torch.jit.script` (its CPU fuser), and reports the
-compile time and what the saving would be over a T = 250 training pass.
+C++ on the CPU) and `torch.jit.script` (its CPU fuser), and reports (in CPU time of the thread, since
+the machine is shared) the compile time and what the saving would be over a T = 250 training pass.
 
     .venv/bin/python benchmarks/rnn_compile.py           # ~2 min, most of it compiling
     .venv/bin/python benchmarks/rnn_compile.py --quick
@@ -67,11 +67,12 @@ def inputs(B: int, H: int) -> tuple[tuple, tuple]:
 
 
 def per_call_us(fn, args, calls: int) -> list[float]:
+    """CPU µs of this thread per call: on a shared machine, wall time per call is mostly waiting for a core."""
     out = []
     for _ in range(calls):
-        t = time.perf_counter()
+        t = time.thread_time()
         fn(*args)
-        out.append((time.perf_counter() - t) * 1e6)
+        out.append((time.thread_time() - t) * 1e6)
     return out
 
 

@@ -10,7 +10,8 @@ the machine's noise:
 * `layernorm_rd`: the same with recurrent dropout 0.1;
 * `lstm_rd`: the plain cell with recurrent dropout 0.1 (the looped recurrence with nn.LSTM's weights).
 
-Each in fp32 and, where the CPU computes bf16 natively (AVX-512 BF16 or AMX),
+Each pass is timed in wall-clock time and in this process's CPU time (on a
+shared machine the first includes waiting for a core). Each in fp32 and, where the CPU computes bf16 natively (AVX-512 BF16 or AMX),
 under `torch.autocast("cpu", dtype=torch.bfloat16)`; elsewhere bf16 is
 emulated, far slower than fp32, and only noted. Ratios are each cell's median
 over the fused LSTM's median in the same precision, and the median of the
@@ -28,6 +29,7 @@ import _common  # noqa: I001  (first: pins threads before torch loads)
 
 import argparse
 import sys
+import time
 from contextlib import nullcontext
 
 import torch
@@ -71,6 +73,32 @@ def pass_fn(net: torch.nn.Module, x: torch.Tensor, bf16: bool):
     return run
 
 
+def interleave_wall_cpu(fns: dict, rounds: int) -> tuple[dict, dict]:
+    """Each callable once per round, the order rotating: ({name: [wall s]}, {name: [CPU s of this process]}).
+
+    On a shared machine the wall time includes the time the process waited for a core; its CPU
+    time does not, so it shows the work itself (both are reported).
+    """
+    names = list(fns)
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(rounds):
+        for n in names[r % len(names):] + names[: r % len(names)]:
+            w0, c0 = time.perf_counter(), time.process_time()
+            fns[n]()
+            wall[n].append(time.perf_counter() - w0)
+            cpu[n].append(time.process_time() - c0)
+    return wall, cpu
+
+
+def ratios(t: dict) -> dict:
+    """Each cell's median over the fused LSTM's, and the median of the per-round ratios."""
+    base = t["lstm"]
+    return {"ratio_vs_lstm": {k: round(_common.med(v) / _common.med(base), 3) for k, v in t.items() if k != "lstm"},
+            "ratio_vs_lstm_pairwise_median": {k: round(_common.med([s / b for s, b in zip(v, base)]), 3)
+                                              for k, v in t.items() if k != "lstm"}}
+
+
 def timings(a: argparse.Namespace, bf16: bool) -> dict:
     torch.manual_seed(a.seed)
     x = torch.randn(a.batch, a.steps, a.input)
@@ -85,13 +113,11 @@ def timings(a: argparse.Namespace, bf16: bool) -> dict:
             errors[name] = str(e).splitlines()[0][:200]
             continue
         fns[name] = fn
-    t = _common.interleave(fns, rounds=a.repeats, warmup=0)
-    out = {"ms": {k: _common.summary(v) for k, v in t.items()}}
-    if "lstm" in t:
-        base = t["lstm"]
-        out["ratio_vs_lstm"] = {k: round(_common.med(v) / _common.med(base), 3) for k, v in t.items() if k != "lstm"}
-        out["ratio_vs_lstm_pairwise_median"] = {k: round(_common.med([s / b for s, b in zip(v, base)]), 3)
-                                                for k, v in t.items() if k != "lstm"}
+    wall, cpu = interleave_wall_cpu(fns, a.repeats)
+    out = {"ms": {k: _common.summary(v) for k, v in wall.items()}, "cpu_ms": {k: _common.summary(v) for k, v in cpu.items()}}
+    if "lstm" in wall:
+        out |= ratios(wall)
+        out["cpu"] = ratios(cpu)
     if errors:
         out["errors"] = errors
     return out

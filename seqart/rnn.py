@@ -123,7 +123,7 @@ def run_layers(net: nn.Module, inp: torch.Tensor, state):
         if p_rec > 0:  # inverted dropout: E[mask] = 1, so evaluation uses no mask at all
             mask = torch.empty(T, B, H, dtype=fdt, device=inp.device).bernoulli_(1 - p_rec).div_(1 - p_rec)
         ln = [prm[n] for n in ("gate_gain", "gate_bias", "cell_gain", "cell_bias")] if "gate_gain" in prm else [None] * 4
-        out, h_n, c_n = _Recurrence.apply(xw, h0, c0, prm["weight_hh"], *ln, mask, low)
+        out, h_n, c_n = _Recurrence.apply(xw, h0, c0, prm["weight_hh"], *ln, mask, low, torch.is_grad_enabled())
         hs.append(h_n)
         cs.append(c_n)
         x = out
@@ -141,7 +141,8 @@ class _Recurrence(torch.autograd.Function):
 
     xw (T, B, 4H) = W_ih x (+ b for the plain cell); h0, c0 (B, H); w_hh (4H, H); the four layer-norm
     parameters, or None for the plain cell; mask (T, B, H) recurrent-dropout multipliers or None;
-    low: the autocast dtype for the matrix products, or None. Returns out (T, B, H), h_n, c_n (B, H).
+    low: the autocast dtype for the matrix products, or None; keep: whether a backward pass may follow
+    (grad mode was on). Returns out (T, B, H), h_n, c_n (B, H).
 
     Gates are z' = z * scale with scale 2 for g (_GATE_SCALE), so s = sigmoid(z') gives i, f, o and
     tanh(z_g) = 2 s_g - 1. The plain cell folds the scale into xw and w_hh; the normalised one into its
@@ -149,7 +150,7 @@ class _Recurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, xw, h0, c0, w_hh, gate_gain, gate_bias, cell_gain, cell_bias, mask, low):
+    def forward(ctx, xw, h0, c0, w_hh, gate_gain, gate_bias, cell_gain, cell_bias, mask, low, keep):
         T, B, G = xw.shape
         H = G // 4
         fdt = torch.float32 if low else xw.dtype  # the gates, norms and cell: fp32 under autocast
@@ -168,7 +169,7 @@ class _Recurrence(torch.autograd.Function):
             cs = torch.empty_like(hs)
             hs[0], cs[0] = h0, c0
             h_mm = hs[0].to(low) if low else hs[0]
-            keep = any(ctx.needs_input_grad)  # nothing is kept for backward at evaluation
+            keep = keep and any(ctx.needs_input_grad)  # nothing is kept for backward at evaluation
             saved = []
             for t in range(T):
                 a = torch.addmm(xw[t], h_mm, w)  # (B, 4H)
@@ -249,4 +250,4 @@ class _Recurrence(torch.autograd.Function):
                 d_whh = d_whh.to(fdt) * scale[:, None]
                 da_all = da_all * scale.to(da_all.dtype)
         d_xw = da_all.to(ctx.xw_dtype)
-        return d_xw, dh_mm.to(fdt), dc, d_whh.to(w_hh.dtype), *grads, None, None
+        return d_xw, dh_mm.to(fdt), dc, d_whh.to(w_hh.dtype), *grads, None, None, None

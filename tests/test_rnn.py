@@ -84,7 +84,7 @@ def test_hand_written_backward_passes_gradcheck(layer_norm, with_mask):
     ln = [rand(4 * H), rand(4 * H), rand(H), rand(H)] if layer_norm else [None] * 4
     mask = (torch.rand(T, B, H, generator=g, dtype=torch.float64) > 0.3) / 0.7 if with_mask else None
     args = (rand(T, B, 4 * H), rand(B, H), rand(B, H), (0.5 * rand(4 * H, H)).detach().requires_grad_(), *ln)
-    assert torch.autograd.gradcheck(lambda *a: _Recurrence.apply(*a, mask.double() if with_mask else None, None), args)
+    assert torch.autograd.gradcheck(lambda *a: _Recurrence.apply(*a, mask.double() if with_mask else None, None, True), args)
 
 
 def test_layer_norm_lstm_module_passes_gradcheck_with_two_layers_and_state():
