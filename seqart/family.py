@@ -35,6 +35,7 @@ class Family:
     describe: Callable  # model -> "LSTM 512 x 1, 20 mixtures" (what the start line says)
     sampler: Callable  # (model, codec, **controls) -> a stepwise generator
     frame_limit: Callable  # (checkpoint JSON, model) -> frames per generated sequence, or None (streams)
+    recurrent_weights: Callable  # stored model settings -> how many recurrent weights they need, at least
 
     def settings(self) -> dict:
         """Every user-facing [model] setting with its default."""
@@ -66,11 +67,12 @@ def _mdn() -> Family:
         return f"LSTM {c.hidden} x {c.layers}, {c.mixtures} mixtures{vae}"
 
     return Family("mdn", ModelConfig, MDNLSTM, ("layout",), lambda codec: {"layout": codec.layout.to_json()},
-                  loss, describe, Sampler, frame_limit)
+                  loss, describe, Sampler, frame_limit,
+                  lambda c: 4 * int(c.get("hidden", 512)) ** 2 * int(c.get("layers", 1)))
 
 
 def _draw() -> Family:
-    from seqart.draw.model import DRAW, DRAWConfig
+    from seqart.draw.model import DRAW, DRAWConfig, weight_count
     from seqart.draw.sampler import CanvasSampler
 
     def describe(model) -> str:
@@ -82,7 +84,8 @@ def _draw() -> Family:
     return Family("draw", DRAWConfig, DRAW, ("height", "width"),
                   lambda codec: {"height": codec.size[0], "width": codec.size[1]},
                   lambda losses, trainer: losses["nll"],  # the whole -ELBO, no annealing
-                  describe, CanvasSampler, lambda meta, model: model.cfg.glimpses)
+                  describe, CanvasSampler, lambda meta, model: model.cfg.glimpses,
+                  weight_count)
 
 
 _MAKERS = {"mdn": _mdn, "draw": _draw}

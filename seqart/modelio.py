@@ -51,11 +51,10 @@ def check_meta(folder: Path, meta: dict, weights: dict) -> None:
         whole = isinstance(d, int) and not isinstance(d, bool)
         if (whole or isinstance(d, float)) and (isinstance(value, bool) or not isinstance(value, int if whole else (int, float))):
             raise SeqartError(f"{where}: model.{key} must be a {'whole ' if whole else ''}number, not {value!r}")
-    if name != "mdn":
-        return
-    check_ranges({"model": cfg}, {k: r for k, r in RANGES.items() if k[0] == "model"}, str(where))
+    if name == "mdn":
+        check_ranges({"model": cfg}, {k: r for k, r in RANGES.items() if k[0] == "model"}, str(where))
     stored = sum(t.numel() for t in weights.values())
-    needed = 4 * cfg.get("hidden", 512) ** 2 * cfg.get("layers", 1)  # the recurrent weights alone
+    needed = family.get(name).recurrent_weights(cfg)  # a lower bound on what the weights must hold
     if needed > stored:
         raise SeqartError(f"{where}: the model it describes needs more than the {stored:,} weights stored")
 

@@ -203,3 +203,20 @@ def test_perform_refuses_a_draw_model_in_one_line(run):
     cfg = load_piece(None, [f'piece.model="{run}"'])
     with pytest.raises(SeqartError, match="canvas model .draw. cannot be performed live yet"):
         load_voice(cfg)
+
+
+def test_a_model_json_that_claims_more_than_its_weights_is_refused_before_building(run, tmp_path):
+    import shutil
+
+    from seqart.draw.model import weight_count
+    from seqart.errors import SeqartError
+
+    model, _, meta = load_model(run)
+    assert weight_count(meta["model"]) == sum(p.numel() for n, p in model.named_parameters() if "bias" not in n)
+    bad = tmp_path / "bad"
+    shutil.copytree(run / "best", bad)
+    meta = json.loads((bad / "model.json").read_text())
+    meta["model"]["dec_hidden"] = 60000  # 4 * 60000^2 recurrent weights: gigabytes, were it built
+    (bad / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(SeqartError, match="needs more than the"):
+        load_model(bad)

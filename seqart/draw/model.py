@@ -64,6 +64,18 @@ class DRAWConfig:
         return asdict(self)
 
 
+def weight_count(settings: dict) -> int:
+    """How many weights (biases aside) a model of these stored settings has: checked against a
+    checkpoint's tensors before anything is allocated (seqart.modelio.check_meta)."""
+    c = DRAWConfig.__dataclass_fields__
+    get = lambda k: int(settings.get(k, c[k].default))  # noqa: E731
+    pixels, e, d, z = get("height") * get("width"), get("enc_hidden"), get("dec_hidden"), get("z_dim")
+    attention = bool(settings.get("attention", True))
+    read_dim = 2 * get("read_n") ** 2 if attention else 2 * pixels
+    write = d * (get("write_n") ** 2 + 10 if attention else pixels)
+    return 4 * e * (read_dim + d + e) + 4 * d * (z + d) + e * 2 * z + write
+
+
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """(B, P) canvas logits, (B, P) pixels in {0, 1} -> (B,) nats per image."""
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(-1)
