@@ -148,7 +148,7 @@ def test_speed_benchmark_reports_characters_per_second(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     r = json.loads(done.stdout)
     assert r == json.loads((tmp_path / "s.json").read_text()) and "--quick" in r["command"]
-    assert r["chars_per_s"] > 0 and r["step_us"]["n"] == 50 and r["machine"]["torch_threads"] == 1
+    assert r["chars_per_s_cpu"] > 0 and r["chars_per_s_wall"] > 0 and r["step_us"]["n"] == 50 and r["machine"]["torch_threads"] == 1
     # the untrained window moves at its initial pace, 1 / KAPPA_STEP0 = 20 points a character
     assert 15 < r["points_per_char_written"] < 25
 
