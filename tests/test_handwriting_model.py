@@ -146,3 +146,17 @@ def test_tiny_training_learns_resumes_and_keeps_the_alphabet(tmp_path):
     s.set_text("no")
     clip = s.generate(300)
     assert clip.modality == "handwriting" and len(clip) > 3 and clip.is_finite()
+
+    # fine-tune on an artist's own lines (SVG px, a .txt beside each): the offsets are rescaled to the model's
+    for i in range(4):
+        pts = " ".join(f"L {3 * j} {20 + 8 * ((i + j) % 3)}" for j in range(1, 40))
+        (tmp_path / "mine").mkdir(exist_ok=True)
+        (tmp_path / f"mine/l{i}.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40">'
+                                                 f'<path d="M 0 20 {pts}"/></svg>')
+        (tmp_path / f"mine/l{i}.txt").write_text("no on\n")
+    tune = defaults(HandwritingCodec().options)
+    tune["train"] |= {"steps": 4, "batch_size": 2, "max_len": 0, "valid_every": 2, "init": str(tmp_path / "run")}
+    train(tmp_path / "mine", tmp_path / "tuned", tune, progress=False)
+    _, tuned, meta = load_model(tmp_path / "tuned")
+    assert meta["model"]["window_mixtures"] == 2 and tuned.norm.scale[0] == codec.norm.scale[0]
+    assert abs(tuned.options["rescale"] - 1.0) > 0.1  # px are not the synthetic set's tablet units
