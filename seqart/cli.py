@@ -38,7 +38,8 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version, is
 
 @app.command()
 def train(
-    data: Path = typer.Argument(..., metavar="DATA", help="A data file or folder; its type picks the modality."),
+    data: Path = typer.Argument(..., metavar="DATA", help="A data file or folder (its type picks the modality), "
+                                "or a prepared cache (seqart prepare)."),
     out: Path = typer.Option(..., "--out", help="Run folder. Training again into it resumes."),
     steps: Optional[int] = typer.Option(None, help="Total training steps."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
@@ -54,11 +55,12 @@ def train(
                                            "file type, e.g. canvas: drawings rasterised into images for DRAW."),
 ):
     """Train a model on DATA into a run folder (resumes if the folder has a checkpoint)."""
-    from seqart.codecs import codec_class, codec_for_path
+    from seqart.codecs import codec_class
     from seqart.config import defaults, merge
+    from seqart.data import open_codec
     from seqart.train import train as run_training
 
-    codec = codec_class(modality)() if modality else codec_for_path(data)
+    codec = codec_class(modality)() if modality else open_codec(data)
     flags = {"train.steps": steps, "train.batch_size": batch_size, "model.hidden": hidden,
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
@@ -79,10 +81,36 @@ def _log_line(line: str) -> None:
     tqdm.write(line, file=sys.stderr)
 
 
+@app.command()
+def prepare(
+    data: List[Path] = typer.Argument(..., metavar="DATA...", help="Data files or folders of one modality, "
+                                      "each read through its codec once."),
+    out: Path = typer.Option(..., "--out", help="The cache folder to write (must not exist)."),
+    shard_mb: float = typer.Option(64.0, "--shard-mb", help="About this many MB of frames per shard."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="codec.KEY=VALUE: a codec option, "
+                                   "fixed in the cache."),
+):
+    """Write DATA as a sharded cache that `train` and `eval` stream from (for data larger than memory).
+
+    Several DATA (e.g. many Quick, Draw! class files) are read, split and written one at a time."""
+    from seqart.codecs import codec_for_path
+    from seqart.config import defaults, merge
+    from seqart.shards import prepare as prepare_cache
+
+    for item in set_:
+        if not item.strip().startswith("codec."):
+            raise SeqartError(f"--set {item}: prepare takes only codec.KEY=VALUE")
+    options = merge(defaults(codec_for_path(data[0]).options), None, list(set_))["codec"]
+    index = prepare_cache(data, out, shard_mb, options)
+    counts = {k: v["clips"] for k, v in index["splits"].items()}
+    shards = sum(len(v["shards"]) for v in index["splits"].values())
+    typer.echo(f"wrote {out}: {shards} shards, clips {counts}, hash {index['hash'][:12]}", err=True)
+
+
 @app.command("eval")
 def eval_(
     run: Path = typer.Argument(..., metavar="RUN", help="A run folder or a model folder."),
-    data: Path = typer.Argument(..., metavar="DATA", help="Data to score (same modality as the model)."),
+    data: Path = typer.Argument(..., metavar="DATA", help="Data to score (same modality as the model), or a prepared cache."),
     split: str = typer.Option("test", help="Which split of DATA: train, valid, test or all."),
 ):
     """Print held-out NLL (nats per frame), its parts and the frame count as JSON."""

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from seqart import family
+from seqart import family, shards
 from seqart.codecs.base import Codec
+from seqart.data import held_out_of, read_split
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
-from seqart.splits import held_out, make_split
 from seqart.train import evaluate
 
 
@@ -49,13 +49,16 @@ def in_data_units(result: dict, codec: Codec, clips) -> dict:
 def evaluate_run(run: Path, data: Path, split: str = "test", batch_size: int = 50) -> dict:
     """NLL in nats per frame on one split of DATA: in the data's units, and in the model's space."""
     model, codec, meta = load_model(run)
-    splits = codec.read(Path(data))
     if split == "all":
-        clips = [c for s in splits.values() for c in s]
+        if shards.is_cache(data):  # every split's shards, read per batch
+            read_split(codec, Path(data))  # checks the cache's modality
+            clips = shards.Cache(Path(data)).split("all")
+        else:
+            clips = [c for s in codec.read(Path(data)).values() for c in s]
         what = {"rule": "every clip of the data", "clips": len(clips)}
     else:
-        made = make_split(splits, codec)
-        clips, what = made.clips.get(split), held_out(made, split)
+        made = read_split(codec, Path(data))
+        clips, what = made.clips.get(split), held_out_of(made, split)
         if not clips:
             has = ", ".join(f"{k} ({len(v)} clips)" for k, v in made.clips.items() if v)
             raise SeqartError(f"{data}: no clips in split {split!r} ({made.rule}: {has}); "

@@ -27,20 +27,23 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from seqart import autocond, checkpoint, family, precision
-from seqart.codecs import codec_class, codec_from_config, codec_for_path
+from seqart.codecs import codec_class, codec_from_config
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
-from seqart.data import Batches, eval_batches
+from seqart.data import Batches, describe, eval_batches, open_codec, read_split
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
-from seqart.splits import describe_split, make_split
 
 
 def pick_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise SeqartError("train.device = cuda, but no CUDA device is available")
+    if name == "cuda":  # under torchrun, one GPU per process on each node (NCCL refuses two ranks on one GPU)
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+        return device
     return torch.device(name)
 
 
@@ -95,19 +98,19 @@ class Trainer:
         elif modality:
             self.codec = codec_class(modality)(cfg["codec"])
         else:
-            self.codec = codec_for_path(data, cfg["codec"])
+            self.codec = open_codec(data, cfg["codec"])
         self.cfg, self.tc = cfg, TrainConfig(**cfg["train"])
         torch.set_num_threads(self.tc.threads)
         torch.manual_seed(self.tc.seed)
         self.device = pick_device(self.tc.device)
         self.precision = precision.resolve(self.tc.precision, self.device)
-        self.split = make_split(self.codec.read(Path(data)), self.codec)
+        self.split = read_split(self.codec, Path(data))  # lists in memory, or a cache's shards read per batch
         splits = self.split.clips
         self.train_clips, self.valid_clips = splits["train"], splits["valid"]
-        if latest is None and not cfg["train"].get("init"):
+        if latest is None and cfg["train"].get("init"):
+            self.codec.fit_data(self.train_clips)  # fine-tuning: the model's space stays, the data's statistics come in
+        elif latest is None and isinstance(self.train_clips, list):  # a cache's norm was fitted as it was prepared
             self.codec.fit_norm(self.train_clips)
-        elif latest is None:  # fine-tuning: the model's space stays, the data's own statistics come in
-            self.codec.fit_data(self.train_clips)
         self.family = family.of_codec(self.codec)  # the data picks the model: MDN-LSTM or DRAW
         self.model = self.family.build(cfg["model"], self.codec).to(self.device)
         if latest is None and cfg["train"].get("init"):
@@ -133,7 +136,7 @@ class Trainer:
         """
         init = cfg["train"]["init"]
         model, codec, meta = load_model(Path(init))
-        theirs = codec_for_path(data).modality
+        theirs = open_codec(data).modality
         if theirs != codec.modality:
             raise SeqartError(f"train.init={init}: a {codec.modality} model cannot learn from {data} ({theirs})")
         fresh = defaults({}, family.of_codec(codec).name)["model"]
@@ -153,11 +156,21 @@ class Trainer:
         return {"family": self.family.name, "model": self.model.cfg.to_json(), "codec": self.codec.config(),
                 "train": self.cfg["train"], "step": self.step, "metrics": metrics}
 
-    def _save(self, metrics: dict, best: bool) -> None:
+    def _batch_states(self) -> list[dict]:
+        """Every rank's batch-iterator state, by rank. Under torchrun a collective: all ranks call it together."""
+        if self.world == 1:
+            return [self.batches.state()]
+        states: list = [None] * self.world
+        dist.all_gather_object(states, self.batches.state())
+        return states
+
+    def _save(self, metrics: dict, best: bool, batch_states: list[dict] | None = None) -> None:
         weights = self.model.state_dict()
         opt_t, opt_meta = _optimizer_tensors(self.opt)
         trainer_t = opt_t | {"rng.torch": torch.get_rng_state()}
-        trainer_meta = opt_meta | {"batches": self.batches.state(), "best": self.best, "bad_checks": self.bad_checks}
+        states = batch_states or [self.batches.state()]
+        trainer_meta = opt_meta | {"batches": states[0], "batches_by_rank": states, "best": self.best,
+                                   "bad_checks": self.bad_checks}
         checkpoint.save(self.run_dir / "latest", {"model": weights, "trainer": trainer_t},
                         {"model": self._meta(metrics), "trainer": trainer_meta})
         if best:
@@ -169,8 +182,9 @@ class Trainer:
         tensors, tmeta = checkpoint.load(folder, "trainer")
         _restore_optimizer(self.opt, {k: v.to(self.device) for k, v in tensors.items() if k.startswith("opt.")}, tmeta)
         torch.set_rng_state(tensors["rng.torch"])
-        if self.world == 1:
-            self.batches.set_state(tmeta["batches"])
+        states = tmeta.get("batches_by_rank", [tmeta["batches"]])
+        if len(states) == self.world:  # as many processes as before: on from the exact sample, on every rank
+            self.batches.set_state(states[self.rank])
         self.step, self.best, self.bad_checks = meta["step"], tmeta["best"], tmeta["bad_checks"]
 
     # --- schedules --------------------------------------------------------------------
@@ -200,7 +214,8 @@ class Trainer:
 
     def _validate(self, train_losses: dict) -> bool:
         """Validate and checkpoint on rank 0; returns whether to stop early."""
-        stop = torch.zeros(1)
+        stop = torch.zeros(1, device=self.device)  # NCCL reduces only GPU tensors
+        batch_states = self._batch_states()
         if self.rank == 0:
             metrics = {"valid": evaluate(self.model, self.codec, self.valid_clips, self.tc.batch_size, self.tc.max_len),
                        "train": train_losses, "lr": self.lr()}
@@ -210,7 +225,7 @@ class Trainer:
                 self.best, self.bad_checks = metrics["valid"]["nll"], 0
             else:
                 self.bad_checks += 1
-            self._save(metrics, improved)
+            self._save(metrics, improved, batch_states)
             with open(self.run_dir / "log.jsonl", "a") as f:
                 f.write(json.dumps({"step": self.step, "time": time.time(), "world": self.world} | metrics) + "\n")
             stop[0] = float(bool(self.tc.patience) and self.bad_checks >= self.tc.patience)
@@ -232,7 +247,7 @@ class Trainer:
         if self.rank != 0:
             return
         self.log(self.describe())
-        self.log(describe_split(self.split))  # what is held out, by name
+        self.log(describe(self.split))  # what is held out, by name
         if self.resumed_from is not None:
             self.log(f"resuming from step {self.step} of {self.tc.steps} ({self.resumed_from})")
 
@@ -243,7 +258,7 @@ class Trainer:
         due = self.step % self.tc.valid_every == 0 or self.step == self.tc.steps
         early = not validated and now - started >= EARLY_VALIDATION_S  # so the bar soon shows a real best
         save = now - self.last_save >= 60.0 * self.tc.checkpoint_minutes
-        flags = torch.tensor([float(signalled > 0), float(due or early), float(save)])
+        flags = torch.tensor([float(signalled > 0), float(due or early), float(save)], device=self.device)
         if self.world > 1:
             dist.all_reduce(flags, op=dist.ReduceOp.MAX)
         return bool(flags[0]), bool(flags[1]), bool(flags[2])
@@ -258,7 +273,8 @@ class Trainer:
         self._announce()
         net = self.model
         if self.world > 1:
-            net = torch.nn.parallel.DistributedDataParallel(self.model)
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         bar = tqdm(total=self.tc.steps, initial=self.step, disable=not self.progress or self.rank != 0,
                    desc="train", unit="step", dynamic_ncols=True)
         losses: dict = {}
@@ -286,8 +302,10 @@ class Trainer:
                     if self._validate(losses):
                         result["stopped_early"] = self._stopped_early()
                         break
-                elif save and self.rank == 0:
-                    self._save(self.metrics, best=False)
+                elif save:
+                    states = self._batch_states()  # every rank is here: the flags are the same on all
+                    if self.rank == 0:
+                        self._save(self.metrics, False, states)
                     self.last_save = time.monotonic()
         bar.close()
         return {"step": self.step, "best_valid_nll": self.best, "train": losses} | result
@@ -295,8 +313,9 @@ class Trainer:
     def _interrupted(self, signum: int) -> str:
         """Save where we are (rank 0) and say so; the caller ends the process."""
         name = signal.Signals(signum).name if signum > 0 else "a signal on another rank"
+        states = self._batch_states()  # every rank stops at the same step
         if self.rank == 0:
-            self._save(self.metrics, best=False)
+            self._save(self.metrics, False, states)
         line = (f"stopped by {name} at step {self.step} of {self.tc.steps}: saved {self.run_dir / 'latest'}; "
                 "run the same command to resume")
         if self.rank == 0:

@@ -91,10 +91,21 @@ class Codec:
         (notes: the pitch range and tempo). The default has none."""
 
     def fit_norm(self, clips: list[Clip]) -> None:
-        """Fit shift and scale on training clips (mean and std of each continuous channel)."""
-        x = self._continuous(clips)
-        scale = x.std(axis=0)
-        self.norm = Norm(x.mean(axis=0).astype(np.float32), np.where(scale > 1e-6, scale, 1.0).astype(np.float32))
+        """Fit shift and scale on training clips (mean and std of each continuous channel).
+
+        Codecs whose norm is a function of the mean and std of some values override the two hooks
+        below, not this: then a prepared cache (seqart.shards) can fit it from running moments.
+        """
+        x = self.norm_values(clips)
+        self.norm = self.norm_from_moments(x.mean(axis=0), x.std(axis=0))
+
+    def norm_values(self, clips) -> np.ndarray:
+        """(N, K) values whose per-column mean and std fit the norm; here the continuous channels."""
+        return self._continuous(clips)
+
+    def norm_from_moments(self, mean: np.ndarray, std: np.ndarray) -> Norm:
+        """The norm from the (K,) mean and std of `norm_values` over all training clips."""
+        return Norm(np.asarray(mean, np.float32), np.where(std > 1e-6, std, 1.0).astype(np.float32))
 
     # --- shared machinery ----------------------------------------------------------
     def _continuous(self, clips: list[Clip]) -> np.ndarray:

@@ -172,11 +172,13 @@ class StrokesCodec(Codec):
     def clip_defaults(self) -> dict:
         return {"fps": float(self.options["rate"])}
 
-    def fit_norm(self, clips: list[Clip]) -> None:
-        # One scale for both axes (the std of all offsets) keeps drawings' aspect; no shift.
-        x = self._continuous(clips)
-        s = float(x.std()) if x.size else 1.0
-        self.norm = Norm(np.zeros(2, np.float32), np.full(2, s if s > 1e-6 else 1.0, np.float32))
+    # One scale for both axes (the std of all offsets, dx and dy pooled) keeps drawings' aspect; no shift.
+    def norm_values(self, clips) -> np.ndarray:
+        return self._continuous(clips).reshape(-1, 1)  # (2N, 1)
+
+    def norm_from_moments(self, mean: np.ndarray, std: np.ndarray) -> Norm:
+        s = float(std[0]) if np.size(std) else 1.0
+        return Norm(np.zeros(2, np.float32), np.full(2, s if s > 1e-6 else 1.0, np.float32))
 
     def to_model(self, clip: Clip) -> np.ndarray:
         x = super().to_model(clip)
