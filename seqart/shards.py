@@ -184,13 +184,21 @@ def _write(codec: Codec, sources: list[Path], folder: Path, shard_bytes: int) ->
         if _fits_own_norm(codec):
             own_fit.extend(train)
         made_by[src.name] = {"rule": made.rule, "description": describe_split(made),
-                             "held_out": {name: held_out(made, name) for name in made.clips}}
+                             "held_out": {name: _held_out(made, name) for name in made.clips}}
     _fit_norm(codec, moments, own_fit)
     index = {"format": FORMAT, "version": VERSION, "source": [s.name for s in sources], "codec": codec.config(),
              "splits": {split: w.summary() for split, w in writers.items()}, "split": _merged(made_by)}
     index["hash"] = _content_hash(index)
     (folder / INDEX).write_text(json.dumps(index, indent=1))
     return index
+
+
+def _held_out(made: Split, name: str) -> dict:
+    """`splits.held_out` for valid and test; for train only the rule and count (naming every training
+    source would take time quadratic in the clips, and nobody reads it)."""
+    if name == "train":
+        return {"rule": made.rule, "clips": len(made.clips[name])}
+    return held_out(made, name)
 
 
 def _merged(made_by: dict[str, dict]) -> dict:
@@ -201,10 +209,12 @@ def _merged(made_by: dict[str, dict]) -> dict:
     held: dict[str, dict] = {}
     for m in made_by.values():
         for split, h in m["held_out"].items():
-            acc = held.setdefault(split, {"rule": rule, "clips": 0, "sources": 0, "names": []})
+            named = {"sources": 0, "names": []} if "names" in h else {}
+            acc = held.setdefault(split, {"rule": rule, "clips": 0} | named)
             acc["clips"] += h["clips"]
-            acc["sources"] += h["sources"]
-            acc["names"] = (acc["names"] + h["names"])[:10]
+            if "names" in h:  # valid and test name their sources; train only counts
+                acc["sources"] += h["sources"]
+                acc["names"] = (acc["names"] + h["names"])[:10]
     words = "\n".join(f"{name}: {m['description']}" for name, m in made_by.items())
     return {"rule": rule, "description": words, "held_out": held}
 
