@@ -205,3 +205,11 @@ def test_fine_tune_scales_new_units_to_the_model(tmp_path):
     assert tuned.options["rescale"] == pytest.approx(10.0, rel=1e-4)
     np.testing.assert_allclose(tuned.to_model(px[0]), model_codec.to_model(clips[0]), atol=1e-4)
     assert tuned.config()["options"]["rescale"] == tuned.options["rescale"]  # the checkpoint keeps it
+
+
+def test_only_iam_line_files_claim_a_folder(tmp_path):
+    (tmp_path / "notes.xml").write_text("<x/>")  # some other XML beside drawings
+    (tmp_path / "one.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><path d="M 0 0 L 5 5"/></svg>')
+    assert not isinstance(codec_for_path(tmp_path), HandwritingCodec)
+    _iam(tmp_path / "iam")
+    assert isinstance(codec_for_path(tmp_path / "iam"), HandwritingCodec)

@@ -42,6 +42,11 @@ MAX_COORD = 1e7  # tablet units; anything larger is not a whiteboard
 _LINE_NAME = re.compile(r"^(?P<form>.+)-(?P<line>\d{1,3})$")
 
 
+def is_line_file(path: Path) -> bool:
+    """Named as an IAM-OnDB line file: `<form>-NN.xml`."""
+    return path.suffix.lower() == ".xml" and _LINE_NAME.match(path.stem) is not None
+
+
 def read_folder(path: Path, options: dict) -> list[Clip]:
     """Every `<form>-NN.xml` below path, with its line of `<form>.txt`, as stroke Clips (meta `text`)."""
     path = Path(path)

@@ -55,7 +55,7 @@ DEFAULTS = STROKE_DEFAULTS | {
 @register
 class HandwritingCodec(StrokesCodec):
     modality = "handwriting"
-    suffixes = (".xml",)
+    suffixes = ()  # recognised by `claims` (line files, transcripts), not by a suffix alone
     training_options = StrokesCodec.training_options
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
@@ -71,10 +71,13 @@ class HandwritingCodec(StrokesCodec):
 
     @classmethod
     def claims(cls, path: Path) -> bool:
-        """A folder (or file) of handwriting: IAM-OnDB stroke files, or drawings with a transcript beside them."""
+        """A folder (or file) of handwriting: IAM-OnDB line files (`<form>-NN.xml`), or drawings with a
+        transcript beside each."""
         path = Path(path)
         files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        if any(f.suffix.lower() == ".xml" for f in files):
+        from seqart.formats.iam_ondb import is_line_file
+
+        if any(is_line_file(f) for f in files):
             return True
         drawings = [f for f in files if f.suffix.lower() in (".svg", ".ndjson")]
         return bool(drawings) and all(f.with_suffix(".txt").is_file() for f in drawings)
