@@ -19,7 +19,7 @@ from seqart import family
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.generate import check_generation, generate_clips, model_name
-from seqart.sample import Sampler
+
 
 _DEFAULT = object()
 
@@ -45,7 +45,7 @@ class Model:
         """n new clips. prime: a Clip or a file whose first sequence each clip continues (kept at its
         start); frames / seconds: stop each clip there (default: its end token, or the training window);
         options: the modality's generation options (notes: scale="D:major", tempo=110...)."""
-        check_generation(n=n, temperature=temperature, frames=frames, seconds=seconds,
+        check_generation("python", n=n, temperature=temperature, frames=frames, seconds=seconds,
                          prime_seconds=prime_seconds, bias=bias, seed=seed)
         primer = self._primer(prime, prime_seconds)
         return generate_clips(self.model, self.codec, self.meta, n, temperature=temperature, seed=seed,
@@ -56,7 +56,7 @@ class Model:
                 seed: int | None = None, max_frames=_DEFAULT, **options) -> Sampler:
         """The stepwise generator: `.step()` gives the next frame (in the clip's channels) or None at
         the end; `.prime(clip)`, `.reset()`, `.set_temperature(t)`. max_frames: None for no limit."""
-        check_generation(temperature=temperature, bias=bias, seed=seed)
+        check_generation("python", seed=seed)  # the sampler checks its temperature and bias itself
         fam = family.of_model(self.model)  # an MDN-LSTM's Sampler or DRAW's CanvasSampler
         limit = fam.frame_limit(self.meta, self.model) if max_frames is _DEFAULT else max_frames
         s = fam.sampler(self.model, self.codec, temperature=temperature, bias=bias, greedy=greedy, seed=seed,

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from seqart import spec
 from seqart.errors import SeqartError
 
 
@@ -103,24 +104,9 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
     return cfg
 
 
-# (section, key) -> (lowest, highest, whether the lowest itself is allowed); checked before anything runs
-RANGES = {
-    ("train", "steps"): (1, 10**9, True), ("train", "batch_size"): (1, 10**6, True),
-    ("train", "lr"): (0.0, 10.0, True), ("train", "lr_decay"): (0.0, 1.0, False),
-    ("train", "min_lr"): (0.0, 10.0, True), ("train", "grad_clip"): (0.0, 1e6, False),
-    ("train", "max_len"): (0, 10**7, True), ("train", "valid_every"): (1, 10**9, True),
-    ("train", "patience"): (0, 10**6, True), ("train", "kl_weight"): (0.0, 1e6, True),
-    ("train", "kl_weight_start"): (0.0, 1e6, True), ("train", "kl_decay"): (0.0, 1.0, True),
-    ("train", "kl_min"): (0.0, 1e6, True), ("train", "threads"): (1, 1024, True),
-    ("train", "seed"): (0, 2**32 - 1, True), ("train", "checkpoint_minutes"): (0.0, 1e6, False),
-    ("train", "autocond_own"): (0, 10**6, True), ("train", "autocond_gt"): (1, 10**6, True),
-    ("train", "autocond_ramp"): (0, 10**9, True),
-    ("model", "hidden"): (1, 65536, True), ("model", "layers"): (1, 64, True),
-    ("model", "mixtures"): (1, 1024, True), ("model", "dropout"): (0.0, 0.99, True),
-    ("model", "z_dim"): (0, 65536, True), ("model", "enc_hidden"): (1, 65536, True),
-    ("model", "window_mixtures"): (0, 1024, True),
-    ("model", "recurrent_dropout"): (0.0, 0.99, True),
-}
+# (section, key) -> (lowest, highest, whether the lowest itself is allowed), and the values a
+# string setting may take: from the one spec of settings (seqart.spec), checked before anything runs
+RANGES = spec.ranges(spec.TRAIN + spec.MODEL)
 
 
 def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
@@ -140,9 +126,7 @@ def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
             raise SeqartError(f"{where}{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")
 
 
-# (section, key) -> the values a string setting may take
-CHOICES = {("train", "device"): ("auto", "cpu", "cuda"), ("train", "precision"): ("auto", "bf16", "fp32"),
-           ("model", "cell"): ("lstm", "layernorm")}
+CHOICES = spec.choices(spec.TRAIN + spec.MODEL)
 
 
 def check_choices(cfg: dict, choices: dict) -> None:

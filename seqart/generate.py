@@ -7,32 +7,30 @@ frame by frame instead.
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from seqart import family
+from seqart import family, spec
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
 from seqart.sample import Sampler, encode, slerp
 
 
-# flag -> (lowest, whether the lowest itself is allowed); None values are "not given"
-LIMITS = {"n": (1, True), "temperature": (0.0, True), "frames": (1, True), "seconds": (0.0, False),
-          "prime_seconds": (0.0, False), "bias": (0.0, True), "steps": (2, True), "seed": (0, True)}
+FLAGS = {"n": "-n", "temperature": "--temperature", "bias": "--bias", "seed": "--seed", "frames": "--frames",
+         "seconds": "--seconds", "prime_seconds": "--prime-seconds", "steps": "--steps"}
+STEPS = spec.Setting("steps", int, 8, 2, 10**6, help="sequences from A to B, ends included")
 
 
-def check_generation(**values) -> None:
-    """One-line errors naming the flag: -n, --temperature, --frames, --seconds, --prime-seconds, --bias, --steps."""
+def check_generation(_names: str = "flags", **values) -> None:
+    """One-line errors naming the flag (-n, --temperature, ...; with _names="python": the argument,
+    n, temperature...), each value checked against seqart.spec."""
     for key, v in values.items():
-        if v is None:
-            continue
-        lo, lo_ok = LIMITS[key]
-        flag = "-n" if key == "n" else "--" + key.replace("_", "-")
-        if not (math.isfinite(v) and (v >= lo if lo_ok else v > lo)):
-            raise SeqartError(f"{flag} must be a finite number {'>=' if lo_ok else '>'} {lo}, not {v}")
+        if v is not None:
+            declared = STEPS if key == "steps" else spec.setting(key)
+            replace(declared, name=FLAGS[key] if _names == "flags" else key).check(v)
 
 
 def sample_clips(run: Path, n: int = 1, temperature: float = 1.0, seed: int | None = 0,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from seqart import spec
 from seqart.clip import Clip
 from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
@@ -84,7 +85,8 @@ class Sampler:
         self.max_frames = max_frames
         self.model, self.codec, self.layout = model, codec, model.layout
         self.m, self.n_cont = model.cfg.mixtures, model.n_cont
-        self.temperature, self.bias, self.greedy = float(temperature), float(bias), greedy
+        self.temperature = spec.quantity("temperature").check(temperature, "Sampler")
+        self.bias, self.greedy = spec.quantity("bias").check(bias, "Sampler"), greedy
         self.rng = np.random.default_rng(seed)
         self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
         for channel, classes in getattr(codec, "allowed_classes", dict)().items():  # e.g. notes: trained pitches
@@ -156,7 +158,8 @@ class Sampler:
         self.reset()
 
     def set_temperature(self, t: float) -> None:
-        self.temperature = max(float(t), 0.0)
+        """A new temperature for the next steps (seqart.spec's range: NaN or negative is an error)."""
+        self.temperature = spec.quantity("temperature").check(t, "Sampler")
 
     def allow(self, channel: str, classes) -> None:
         """Only ever sample these classes of a categorical channel (e.g. pitches of a scale)."""

@@ -60,7 +60,7 @@ def test_valid_messages_change_the_performance(rig):
 def test_bad_messages_are_dropped_with_one_line_each_and_time_is_kept(rig):
     eng, server, client, echo, lines = rig
     settle(eng, 0.3)
-    bad = [("/seqart/temperature", "hot"), ("/seqart/temperature", 9.0), ("/seqart/tempo", []),
+    bad = [("/seqart/temperature", "hot"), ("/seqart/temperature", 11.0), ("/seqart/tempo", []),
            ("/seqart/tempo", [120.0, 3.0]), ("/seqart/nonsense", 1), ("/elsewhere", 1),
            ("/seqart/prime/frames", [1.0, 2.0]), ("/seqart/prime/phrase", [60.0, 100.0, 0.0, 0.5]),
            ("/seqart/prime/file", "/no/such/file.npz"), ("/seqart/stop", 1)]
@@ -74,7 +74,7 @@ def test_bad_messages_are_dropped_with_one_line_each_and_time_is_kept(rig):
     assert server.rejected == len(bad) + 2 and server.accepted == 0
     reports = [line for line in lines if line.startswith("control: ")]
     assert len(reports) >= 5 and all("\n" not in line for line in reports)
-    assert any("temperature must be in 0..5" in line for line in reports)
+    assert any("temperature must be in 0..10" in line for line in reports)
     assert eng.playing and eng.sampler.temperature == pytest.approx(0.8) and eng.clock.tempo == 120.0
     late = np.array([(sent - due) for sent, due, *_ in echo.rows])
     assert len(late) > 50 and late.max() < 0.02  # generous: the shared VM stalls now and then

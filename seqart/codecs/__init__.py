@@ -62,3 +62,9 @@ def codec_for_path(path: Path, options: dict | None = None) -> Codec:
 def all_suffixes() -> list[str]:
     _load_all()
     return sorted({s for cls in _REGISTRY.values() for s in cls.suffixes})
+
+
+def known_modalities() -> list[str]:
+    """Every registered codec's modality, sorted."""
+    _load_all()
+    return sorted(_REGISTRY)

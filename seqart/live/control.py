@@ -6,7 +6,7 @@ ranges); anything else is dropped and reported in one status line. Packets
 that are not OSC at all are dropped the same way. Reports are limited to
 `MAX_REPORTS` a second so a flood cannot drown the status output.
 
-    /seqart/temperature  f         0..5
+    /seqart/temperature  f         0..10 (seqart.spec: the same range everywhere)
     /seqart/tempo        f         1..999 BPM
     /seqart/start, /seqart/stop, /seqart/reset, /seqart/panic
     /seqart/prime/file   s [f]     a file the model's codec reads [first f seconds]
@@ -54,8 +54,8 @@ from pathlib import Path
 import numpy as np
 from pythonosc.osc_packet import OscPacket, ParseError
 
+from seqart import limits, spec
 from seqart.clip import Clip
-from seqart import limits
 from seqart.errors import SeqartError
 from seqart.live.loader import LOAD_TIMEOUT, Loader  # noqa: F401 - LOAD_TIMEOUT is part of this API
 from seqart.live.osc_check import osc_problem
@@ -117,6 +117,15 @@ def _one_number(args, lo: float, hi: float, what: str) -> float:
     v = float(args[0])
     if not lo <= v <= hi:
         raise ValueError(f"{what} must be in {lo:g}..{hi:g}, not {v:g}")
+    return v
+
+
+def _quantity(args, address: str) -> float:
+    """One number for an OSC control address, checked against its quantity in seqart.spec."""
+    q = spec.OSC_NUMBERS[address]
+    v = _one_number(args, q.low, q.high, address[1:])
+    if q.low_open and v <= q.low:
+        raise ValueError(f"{address[1:]} must be above {q.low:g}, not {v:g}")
     return v
 
 
@@ -247,9 +256,9 @@ class ControlServer:
             raise ValueError(f"unknown address (expected {p}/...)")
         cmd = address[len(p):]
         if cmd == "/temperature":
-            e.command("temperature", _one_number(args, 0.0, 5.0, "temperature"))
+            e.command("temperature", _quantity(args, "/temperature"))
         elif cmd == "/tempo":
-            e.command("tempo", _one_number(args, 1.0, 999.0, "tempo"))
+            e.command("tempo", _quantity(args, "/tempo"))
         elif cmd in ("/start", "/stop", "/reset"):
             _no_args(args, cmd[1:])
             e.command(cmd[1:])
@@ -306,7 +315,7 @@ class ControlServer:
         codec = self._codec()
         if kind == "file":
             path = _one_string(args, "prime/file")
-            seconds = _one_number(args[1:], 0.0, 3600.0, "prime/file seconds") if len(args) > 1 else None
+            seconds = _quantity(args[1:], "/prime/file seconds") if len(args) > 1 else None
             return codec.prime_clip(Path(path).expanduser(), seconds)
         if kind == "frames":
             c = len(codec.layout.channels)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from seqart import spec
 from seqart.config import check_ranges, parse_value, set_setting
 from seqart.errors import SeqartError
 from seqart.limits import read_toml
@@ -119,18 +120,8 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
     return cfg
 
 
-# (section, key) -> (lowest, highest, whether the lowest itself is allowed): values outside fail in one line
-RANGES = {
-    ("piece", "duration"): (0.0, 7 * 86400.0, True), ("piece", "gap_beats"): (0.0, 64.0, True),
-    ("piece", "lookahead"): (0.0, 10.0, False), ("piece", "prime_seconds"): (0.0, 3600.0, True),
-    ("piece", "status_every"): (0.0, 3600.0, False), ("piece", "temperature"): (0.0, 10.0, True),
-    ("clock", "tempo"): (1.0, 999.0, True), ("clock", "ref_bpm"): (0.0, 999.0, True),
-    ("clock", "beats_per_bar"): (1, 64, True), ("osc", "ahead_ms"): (0.0, 2000.0, True),
-    ("osc", "latency_ms"): (0.0, 5000.0, True), ("midi", "latency_ms"): (0.0, 5000.0, True),
-    ("listen", "silence_beats"): (0.0, 64.0, False), ("listen", "answer_beats"): (0.0, 1024.0, True),
-    ("control", "osc_port"): (0, 65535, True),
-    ("render", "scale"): (-1e6, 1e6, True), ("render", "midi_channel"): (1, 16, True),
-}
+# (section, key) -> (lowest, highest, whether the lowest itself is allowed), from the one spec
+RANGES = spec.ranges(spec.PIECE)
 
 
 def resolve_path(cfg: dict, text: str) -> Path:
