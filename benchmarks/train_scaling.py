@@ -83,7 +83,7 @@ def run_setting(a: argparse.Namespace, procs: int, threads: int) -> dict:
     script = str(Path(__file__).resolve())
     args = [script, "--worker", str(threads)] + (["--quick"] if a.quick else []) + (["--data", a.data] if a.data else [])
     if procs > 1:
-        cmd = [str(Path(sys.executable).with_name("torchrun")), f"--nproc_per_node={procs}", "--master_port=29531", *args]
+        cmd = [str(Path(sys.executable).with_name("torchrun")), "--standalone", f"--nproc_per_node={procs}", *args]
     else:
         cmd = [sys.executable, *args]
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))

@@ -19,7 +19,7 @@ from seqart import family
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.generate import check_generation, generate_clips, model_name
-
+from seqart.sample import Sampler
 
 _DEFAULT = object()
 
