@@ -52,6 +52,8 @@ def test_pinned_feet_stay_put_and_streaming_decodes_the_same(options):
     codec = PosesCodec(OPTS | options)
     clip = _clip(codec)
     info = clip.meta["poses"]
+    assert np.array_equal(pf.decode(clip.frames, info).values, pf.decode(clip.frames, info, pin=False).values)
+    info = info | {"recorded": False}  # as if generated
     free, pinned = pf.decode(clip.frames, info, pin=False), pf.decode(clip.frames, info)
     if options.get("contact"):
         on = clip.frames[1:, -2:] > 0.5

@@ -182,7 +182,7 @@ def _raw_columns(sk: Skeleton, constant: dict | None = None) -> list[int]:
 def decode(frames: np.ndarray, info: dict, drift: float | None = None, pin: bool | None = None) -> Motion:
     """(T, C) feature frames -> BVH motion on the stored skeleton, from the rest offset, facing forward.
 
-    pin: keep planted feet in place (default: when the frames carry contact channels).
+    pin: keep planted feet in place (default: when the codec pins feet and the clip was generated).
     """
     dec = PoseDecoder(info, drift, pin)
     return Motion(dec.skeleton, 1.0 / info["fps"], dec(frames))
@@ -204,7 +204,8 @@ class PoseDecoder:
         self.raw_columns = _raw_columns(self.skeleton, info.get("constant"))
         self.flags = len(contact_channels(info))  # predicted contact channels, else contact is detected
         self.feet = list(info.get("feet") or {}) if (self.flags or info.get("pin_feet")) else []
-        self.pin = bool(self.feet) and (pin is None or pin) and "Xposition" in self.skeleton.channels[0]
+        pin = not info.get("recorded") if pin is None else pin  # a recorded clip decodes as it was captured
+        self.pin = bool(self.feet) and pin and "Xposition" in self.skeleton.channels[0]
         self.reset()
 
     def reset(self, place: bool = True) -> None:

@@ -165,8 +165,9 @@ class PosesCodec(Codec):
     def motion_to_clip(self, motion: Motion, **meta) -> Clip:
         """A BVH motion -> a poses Clip at the codec's fps (one frame shorter: see pose_features)."""
         frames = pf.encode(motion, self.info(), self.source_fps(motion))
+        # "recorded": decoding gives the motion as it was captured (feet are never pinned)
         return Clip(frames, self.layout.channels, "poses", fps=float(self.options["fps"]),
-                    meta={"poses": self.info(), **meta})
+                    meta={"poses": self.info() | {"recorded": True}, **meta})
 
     def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
         """The first file under path, whole (not chunked), cut to its first `seconds`."""
