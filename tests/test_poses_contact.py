@@ -12,6 +12,7 @@ from seqart.codecs.poses import PosesCodec, clip_to_motion
 from seqart.config import defaults, merge
 from seqart.formats.bvh import Motion, Skeleton, read_bvh, write_bvh
 from seqart.kinematics import joint_positions
+from seqart.modelio import load_model
 from seqart.train import train
 
 MOCAP = Path(__file__).resolve().parents[1] / "datasets" / "mocap"
@@ -149,3 +150,13 @@ def test_checkpoints_from_before_contact_load_and_decode_as_they_did(tmp_path):
     assert np.array_equal(clip_to_motion(clip.with_frames(clip.frames, meta={"poses": old.info()})).values,
                           clip_to_motion(clip).values)
 
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "seqart" / "models" / "salsa"
+
+
+@pytest.mark.skipif(not (SHIPPED / "model.json").exists(), reason="the salsa model is not shipped in this checkout")
+def test_shipped_salsa_pins_its_feet():
+    model, codec, _ = load_model(SHIPPED)
+    info = codec.info()
+    assert info["pin_feet"] and set(info["feet"]) == set(FEET) and codec.layout.channels == model.layout.channels
