@@ -63,6 +63,14 @@ def test_hostile_file_is_refused_in_one_line(files, case):
     assert_refused(run, *needles, out=out, budget_s=BUDGET_S)
 
 
+def test_svg_shape_svgelements_cannot_draw(files):
+    """Found by test_fuzz_readers: a rect under scale(1e308) made svgelements raise a bare ValueError."""
+    path = files / "scaled.svg"
+    path.write_text(h.SVG_HEAD + '<g transform="scale(1e308)"><rect width="1e308" height="1"/></g></svg>')
+    run, out = train(files, path)
+    assert_refused(run, "scaled.svg", out=out, budget_s=BUDGET_S)
+
+
 def test_npz_values_that_are_not_a_drawing(files):
     big = np.iinfo(np.int64).max
     for name, rows, needle in [("int64_max", [[big, 0, 0], [1, 1, 1]], "SEQART_MAX_COORDINATE"),

@@ -46,9 +46,12 @@ def read_svg(path: Path, options: dict) -> list[Clip]:
         raise SeqartError(f"{path}: unreadable SVG ({type(e).__name__}: {str(e)[:120]})") from None
     epsilon = float(options.get("rdp_epsilon", 2.0))
     strokes, budget = [], _Budget(path)
-    for el in svg.elements():
-        if isinstance(el, se.Shape) and _visible(el):
-            strokes += _shape_polylines(path, el, epsilon, budget)
+    try:
+        for el in svg.elements():
+            if isinstance(el, se.Shape) and _visible(el):
+                strokes += _shape_polylines(path, el, epsilon, budget)
+    except (ValueError, ArithmeticError, TypeError, IndexError, AttributeError) as e:  # svgelements on odd shapes
+        raise SeqartError(f"{path}: a shape svgelements cannot draw ({type(e).__name__}: {str(e)[:120]})") from None
     if not strokes:
         raise SeqartError(f"{path}: no drawable shapes (expected path, polyline, polygon, line, rect, circle or ellipse)")
     strokes = clean_strokes(strokes, str(path))
