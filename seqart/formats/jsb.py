@@ -60,7 +60,7 @@ def read_jsb(path: Path, step_seconds: float | None = None, merge: bool = True) 
         raise SeqartError(f"{path}: expected a JSON object with train/valid/test lists of piano rolls")
     if step_seconds is None:
         step_seconds = 0.125 if "16th" in path.name else 0.25 if "8th" in path.name else 0.5
-    out, total = {}, 0
+    out = {}
     for split in ("train", "valid", "test"):
         pieces = data.get(split, [])
         if not isinstance(pieces, list):
@@ -68,8 +68,9 @@ def read_jsb(path: Path, step_seconds: float | None = None, merge: bool = True) 
         items = []
         for i, piece in enumerate(pieces):
             where = f"{path.name}:{split}[{i}]"
-            total += _check_piece(piece, where)
-            limits.check("notes", total, f"{path}: up to {where} the pieces list")
+            # per piano roll, as the limit says: the whole file is bounded by its byte limit, and the
+            # real chorales file holds ~350,000 pitches over its 382 rolls
+            limits.check("notes", _check_piece(piece, where), where)
             notes = roll_to_notes(piece, step_seconds, merge)
             if len(notes):
                 items.append((notes, {"source": where, "group": where, "bpm": 120.0, "time_signature": [4, 4]}))
