@@ -288,15 +288,32 @@ def main() -> None:
     # refused with a line of their own, and these would be noise before it.
     warnings.simplefilter("ignore", RuntimeWarning)
     try:
-        app()  # click handles its own usage errors (exit 2)
+        # Not standalone: click's usage errors (a flag's value of the wrong type, an unknown
+        # option) come here and are said in one line like every other error, not as a usage block.
+        status = app(standalone_mode=False)
     except SeqartError as e:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:  # noqa: BLE001 - a library's error on bad input (OSError, RecursionError, MemoryError...)
+        if _usage_error(e):
+            _fail(e.format_message(), e.exit_code)
+        if type(e).__name__ == "Abort":  # click's name for Ctrl-C
+            _fail("interrupted", 130)
         if os.environ.get("SEQART_DEBUG"):
             raise
         _fail(f"{type(e).__name__}: {e}")
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _usage_error(e: Exception) -> bool:
+    """Whether e is click's (typer's) error about the command line itself; `seqart` alone shows the help."""
+    if not (hasattr(e, "format_message") and hasattr(e, "exit_code")):
+        return False
+    if type(e).__name__ == "NoArgsIsHelpError":
+        e.show()
+        sys.exit(e.exit_code)
+    return True
 
 
 def _fail(message: str, status: int = 2) -> None:

@@ -89,3 +89,12 @@ def test_version_and_short_help():
     assert version.stdout.strip() == f"seqart {seqart.__version__}"
     helped = subprocess.run([sys.executable, "-m", "seqart.cli", "train", "-h"], capture_output=True, text=True)
     assert helped.returncode == 0 and "[model] [train] [codec]" in helped.stdout
+
+
+@pytest.mark.parametrize("args, says", [(["-n", "abc"], "Invalid value for '-n'"), (["--bogus"], "No such option: --bogus")])
+def test_a_mistyped_flag_is_one_line(tmp_path, args, says):
+    done = subprocess.run([sys.executable, "-m", "seqart.cli", "sample", "sheep", "--out", str(tmp_path / "x.svg"), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seqart: error: ") and says in lines[0]
