@@ -138,3 +138,12 @@ def test_readers_scaling_reports_time_and_memory_per_size(tmp_path):
         small, big = reader["sizes"]
         assert big["n"] == 10 * small["n"] and big["clips"] >= small["clips"] >= 1
         assert small["seconds"] > 0 and big["extra_mib"] >= 0 and reader["time_ratio_10x"] > 0
+
+
+def test_precision_parity_scores_both_precisions_in_the_same_units(tmp_path):
+    r = run_script("precision_parity.py", tmp_path / "parity.json")
+    fp32, bf16 = r["runs"]
+    assert (fp32["precision"], bf16["precision"]) == ("fp32", "bf16")
+    assert fp32["frames"] == bf16["frames"] > 0  # the same test clips scored
+    assert r["bf16_minus_fp32_nll"] == round(bf16["test_nll"] - fp32["test_nll"], 4)
+    assert isinstance(r["native_bf16"], bool) and isinstance(r["target"]["met"], bool)
