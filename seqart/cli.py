@@ -258,6 +258,20 @@ def perform(
               status=lambda line: typer.echo(line, err=True))
 
 
+@app.command()
+def studio(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on; any but 127.0.0.1 needs the "
+                             "token the studio prints (in the URL)."),
+    port: int = typer.Option(8765, "--port", help="TCP port (0: any free one)."),
+    models: List[Path] = typer.Option([], "--models", metavar="DIR", help="A run or model folder, or a folder "
+                                      "of them, to offer beside the shipped models (repeat for more)."),
+):
+    """Play the models in a browser (Draw, Play, Dance, Perform) and see inside them (Inside)."""
+    from seqart.studio.server import serve
+
+    serve(host, port, list(models), status=lambda line: typer.echo(line, err=True))
+
+
 def _describe_data(codec, data: Path, options: dict | None = None) -> None:
     """Say on stderr what a codec takes from the data, where it says anything (notes: the track per file)."""
     if options is not None and hasattr(codec, "describe_data"):

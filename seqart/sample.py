@@ -27,6 +27,14 @@ biases the offsets' mixture but not the end-of-stroke probability.
 
 Every sequence also stops at `max_frames` (see `frame_limit`), so a model that
 does not end cannot run forever, in a file or on stage.
+
+Inspection hook: set `Sampler.watch` to a function and it is called after every
+model step, in `prime` (teacher forcing through a given clip) and in `step`
+(generation), with a `Watched` record: the LSTM's hidden and cell states, the
+head's raw output (its mixture and class parameters, `seqart.mdn.split_params`)
+and the model-space frame that followed. The studio's Inside views and
+`seqart inspect` read states and densities through it, so they run no loop of
+their own. None (the default) costs one attribute test a step.
 """
 
 from __future__ import annotations
@@ -42,6 +50,18 @@ from seqart.mdn import split_params
 from seqart.model import MDNLSTM
 from seqart.rnn import EPS as RNN_EPS
 from seqart.rnn import LayerNormLSTM
+
+
+class Watched:
+    """One model step as the `Sampler.watch` hook sees it (arrays are copies, safe to keep)."""
+
+    __slots__ = ("h", "c", "raw", "frame", "window")
+
+    def __init__(self, h: np.ndarray, c: np.ndarray, raw: np.ndarray, frame: np.ndarray, window):
+        self.h, self.c = h, c  # (layers, H): hidden and cell state after the step
+        self.raw = raw  # (P,) head output: the distribution of `frame`, before temperature or bias
+        self.frame = frame  # (F,) model-space frame that followed (fed in priming, drawn in generation)
+        self.window = window  # (U + 1,) a text model's window weights over the characters, else None
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -93,6 +113,7 @@ class Sampler:
             self.allow(channel, classes)
         self._after = getattr(codec, "allowed_after", None)  # previous model frame (or None) -> {channel: mask}
         self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
+        self.watch = None  # inspection hook: fn(Watched) after every model step (module docstring)
         self._load_weights(model)
         self.fixed_z = None if z is None else np.asarray(z, np.float32)
         self.reset()
@@ -219,9 +240,19 @@ class Sampler:
             cut = np.flatnonzero(x[:, self.layout.end_column] == self.layout.end[1])
             x = x[: cut[0]] if len(cut) else x
         for frame in x:
-            self._advance()
+            h = self._advance()
+            if self.watch is not None:
+                self._observe(self.head_w @ h + self.head_b, frame)
             self._input = self._embed(frame)
             self._prev = frame
+
+    def _observe(self, raw: np.ndarray, frame: np.ndarray) -> None:
+        """Give the watch hook this step's states, head output and frame."""
+        if self.window is not None:
+            h, c, phi = self.window.h, self.window.cst, self.window.phi.copy()
+        else:
+            h, c, phi = self.h, self.c, None
+        self.watch(Watched(np.array(h), np.array(c), np.array(raw), np.array(frame), phi))
 
     def step(self) -> np.ndarray | None:
         """The next frame (C,) in clip units and layout channel order, or None after the end token."""
@@ -234,7 +265,10 @@ class Sampler:
         if self.window is not None and self.window.finished:  # Graves' stopping rule: past the last character
             self.done = True
             return None
-        frame = self._sample(self.head_w @ h + self.head_b)
+        raw = self.head_w @ h + self.head_b
+        frame = self._sample(raw)
+        if self.watch is not None:
+            self._observe(raw, frame)
         self._input, self._prev = self._embed(frame), frame
         self.frames += 1
         if self._is_end(frame):

@@ -1,0 +1,159 @@
+"""One browser tab's WebSocket: models, continuations, temperature, export and the Inside views.
+
+A continuation primes the model's one Sampler (`Model.sampler`, the same that file export and
+the live engine step) and streams each frame as it is drawn, as the live engine's events
+(seqart.studio.primers). Model steps run on a worker thread, so the socket keeps answering
+(a new temperature, a stop) while the model works. Every message is checked first
+(seqart.studio.protocol); an error in one is answered with `{"type": "error"}` and the tab's
+socket, like the server, goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+
+from seqart.errors import SeqartError
+from seqart.studio import protocol
+from seqart.studio.primers import primer
+
+STREAM_FRAMES = 500  # a model without an end token (notes, poses) stops here unless asked otherwise
+
+
+class Session:
+    def __init__(self, ws, catalog, uploads):
+        self.ws, self.catalog, self.uploads = ws, catalog, uploads
+        self.task: asyncio.Task | None = None
+        self.sampler = None
+        self.stopping = False
+        self.inside = None  # the last Inside result (seqart.studio.inside), for select and match
+
+    async def send(self, obj: dict) -> None:
+        await self.ws.send_text(json.dumps(obj, separators=(",", ":")))
+
+    async def error(self, message: str, msg_id=None) -> None:
+        await self.send({"type": "error", "message": " ".join(str(message).split())[:500], "id": msg_id})
+
+    async def handle(self, text) -> None:
+        """Check and answer one message; never raises."""
+        msg_id = None
+        try:
+            msg = protocol.parse(text)
+            msg_id = msg.get("id")
+            await getattr(self, "_" + msg["cmd"])(msg)
+        except SeqartError as e:
+            await self.error(str(e), msg_id)
+        except Exception as e:  # noqa: BLE001 - a reader's or model's error on bad input: a message, not a crash
+            await self.error(f"{type(e).__name__}: {e}", msg_id)
+
+    async def close(self) -> None:
+        await self._stop({})
+
+    # --- commands ---------------------------------------------------------------------------
+    async def _models(self, msg) -> None:
+        await self.send({"type": "models", "models": self.catalog.listing(), "id": msg.get("id")})
+
+    async def _continue(self, msg) -> None:
+        await self._stop({})
+        model = await asyncio.to_thread(self.catalog.load, msg["model"])
+        clip, options = await asyncio.to_thread(primer, model, msg, self.uploads)
+        temperature = msg.get("temperature", 1.0)
+        sampler = model.sampler(temperature=temperature, seed=msg.get("seed"))
+        if sampler.max_frames is None:
+            sampler.max_frames = msg.get("frames", None if "seconds" in msg else STREAM_FRAMES)
+        elif "frames" in msg:
+            sampler.max_frames = min(sampler.max_frames, msg["frames"])
+        from seqart.live.events import renderer_for
+
+        renderer = renderer_for(model.codec, options)
+        if clip is not None:
+            await asyncio.to_thread(sampler.prime, clip)
+        self.sampler, self.stopping = sampler, False
+        await self.send({"type": "start", "id": msg.get("id"), "model": model.name, "modality": model.modality,
+                         "temperature": sampler.temperature, "primed": 0 if clip is None else len(clip)})
+        self.task = asyncio.create_task(self._stream(msg.get("id"), sampler, renderer, msg.get("seconds"),
+                                                     msg.get("pace", 0.0)))
+
+    async def _stream(self, msg_id, sampler, renderer, seconds, pace: float) -> None:
+        """Step the sampler on a worker thread; send each frame's events with its time in seconds,
+        at `pace` times the model's time (0: as fast as it goes)."""
+        t, n, reason = 0.0, 0, "end"
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        try:
+            while True:
+                if self.stopping:
+                    reason = "stopped"
+                    break
+                frame = await asyncio.to_thread(sampler.step)
+                if frame is None:  # the end token, or the frame limit
+                    break
+                t += renderer.seconds(frame)
+                n += 1
+                if pace > 0:
+                    await asyncio.sleep(max(0.0, began + t / pace - loop.time()))
+                for ev in renderer.events(frame, t, 1.0):  # beats = seconds: one beat a second
+                    await self.send({"type": "event", "id": msg_id, "i": n, "t": round(t, 6),
+                                     "address": ev.address, "args": list(ev.args), "T": sampler.temperature})
+                if seconds is not None and t >= seconds:
+                    reason = "seconds"
+                    break
+            await self.send({"type": "end", "id": msg_id, "frames": n, "seconds": round(t, 6), "reason": reason})
+        except SeqartError as e:
+            await self.error(str(e), msg_id)
+        except Exception as e:  # noqa: BLE001 - the socket closed, or a model failed mid-way
+            try:
+                await self.error(f"{type(e).__name__}: {e}", msg_id)
+            except Exception:  # noqa: BLE001 - the socket itself is gone
+                pass
+
+    async def _temperature(self, msg) -> None:
+        if self.sampler is not None:
+            self.sampler.set_temperature(msg["value"])
+        await self.send({"type": "temperature", "value": msg["value"], "id": msg.get("id")})
+
+    async def _stop(self, msg) -> None:
+        if self.task is not None and not self.task.done():
+            self.stopping = True
+            await self.task
+        self.task = None
+        if msg:
+            await self.send({"type": "stopped", "id": msg.get("id")})
+
+    async def _export(self, msg) -> None:
+        """The drawing or phrase on the page as a file, written by seqart's own writers."""
+        from seqart.export import export_clips
+
+        model = await asyncio.to_thread(self.catalog.load, msg["model"])
+        clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
+        if clip is None:
+            raise SeqartError("export: nothing to export yet")
+        text = msg["format"] == "svg"
+        buf = io.StringIO() if text else io.BytesIO()
+        await asyncio.to_thread(export_clips, [clip], buf, msg["format"])
+        data = buf.getvalue().encode() if text else buf.getvalue()
+        await self.send({"type": "file", "id": msg.get("id"), "format": msg["format"],
+                         "name": f"seqart-{model.name}.{msg['format']}", "data": base64.b64encode(data).decode()})
+
+    async def _inside(self, msg) -> None:
+        from seqart.studio.inside import inspect_clip
+
+        model = await asyncio.to_thread(self.catalog.load, msg["model"])
+        clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
+        if clip is None:
+            raise SeqartError("inside: give a clip to look inside (draw, play or upload one)")
+        self.inside = await asyncio.to_thread(inspect_clip, model, clip)
+        await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
+
+    async def _select(self, msg) -> None:
+        from seqart.studio.lstmvis import match, select
+
+        if self.inside is None:
+            raise SeqartError("select: open a clip in Inside first")
+        states = self.inside.states(msg.get("state", "h"), msg.get("layer", 0))
+        cells = select(states, msg["span"], msg["threshold"])
+        spans = match(states, cells, msg["threshold"], msg["span"])
+        await self.send({"type": "select", "id": msg.get("id"), "cells": cells.tolist(),
+                         "matches": [list(s) for s in spans]})

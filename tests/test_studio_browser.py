@@ -1,0 +1,69 @@
+"""The studio's pages in a real browser (headless Debian chromium): draw with mouse events and see
+the model's completion arrive; move the temperature slider and see it used."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio_fixtures import Studio, need_studio
+
+need_studio()
+
+from browser import browser, close, wait_for  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def studio():
+    s = Studio()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def page(studio):
+    drv = browser()
+    yield drv
+    close(drv)
+
+
+def model_points(drv) -> int:
+    return int(drv.find_element("id", "model-points").text)
+
+
+def draw_stroke(drv, dx: int = 12, dy: int = 3, steps: int = 10) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    board = drv.find_element("id", "board")
+    chain = ActionChains(drv).move_to_element_with_offset(board, -120, 0).click_and_hold()
+    for _ in range(steps):
+        chain.move_by_offset(dx, dy)
+    chain.release().perform()
+
+
+def test_draw_and_the_model_completes_it(studio, page):
+    page.get(studio.base + "/draw")
+    wait_for(page, "document.body.dataset.ready")
+    draw_stroke(page)
+    wait_for(page, "Number(document.getElementById('model-points').textContent) > 0")
+    wait_for(page, "document.getElementById('state').textContent.startsWith('done')")
+    # The completion is drawn on the canvas: red pixels where only the person's black line was.
+    red = page.execute_script("""
+        const c = document.getElementById('board'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 100 && d[i + 3] > 0) n++;
+        return n;""")
+    assert model_points(page) > 0 and red > 0
+
+
+def test_the_temperature_slider_is_used(studio, page):
+    from selenium.webdriver.common.keys import Keys
+
+    page.find_element("id", "new").click()
+    slider = page.find_element("id", "temperature")
+    slider.click()
+    for _ in range(25):
+        slider.send_keys(Keys.ARROW_RIGHT)
+    chosen = page.find_element("id", "temperature-value").text
+    assert chosen != "0.40"
+    draw_stroke(page, dx=-10, dy=5)
+    wait_for(page, "Number(document.getElementById('model-points').textContent) > 0")
+    assert page.find_element("id", "temperature-used").text == chosen

@@ -1,0 +1,166 @@
+"""seqart studio over a real socket: continuations through the one Sampler, and bad input that
+is answered with an error while the server keeps running."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from studio_fixtures import Studio, ask, need_studio
+
+need_studio()
+
+# A stroke: a horizontal line then a short vertical one, canvas pixels (x, y, lifted).
+DRAWING = [[100 + 10 * i, 200, 0] for i in range(12)] + [[210, 200, 1], [210, 210, 0], [210, 240, 1]]
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_strokes):
+    s = Studio("--models", str(tiny_strokes))
+    yield s
+    s.close()
+
+
+def test_lists_shipped_and_given_models(studio, tiny_strokes):
+    with studio.socket() as ws:
+        listing = {m["name"]: m for m in ask(ws, {"cmd": "models"})[-1]["models"]}
+    assert listing["sheep"]["source"] == "shipped" and listing["sheep"]["modality"] == "strokes"
+    assert listing[tiny_strokes.name]["source"] == str(tiny_strokes)
+
+
+def test_continues_a_drawing_point_by_point(studio):
+    with studio.socket() as ws:
+        got = ask(ws, {"cmd": "continue", "id": 7, "model": "sheep", "temperature": 0.3, "seed": 1,
+                       "drawing": DRAWING}, until=("end",))
+    start, events, end = got[0], [m for m in got if m["type"] == "event"], got[-1]
+    assert start["type"] == "start" and start["primed"] >= 3 and start["temperature"] == 0.3
+    assert events and all(m["address"] == "/seqart/pen" and m["id"] == 7 for m in events)
+    assert end["frames"] == len(events) == events[-1]["i"]
+    # The pen goes on from where the drawing stopped: the first move starts at its last point.
+    x, y, down = events[0]["args"]
+    assert down == 0 and abs(x - 210) < 200 and abs(y - 240) < 200
+
+
+def test_temperature_reaches_the_running_sampler(studio):
+    with studio.socket() as ws:
+        ask(ws, {"cmd": "continue", "model": "sheep", "temperature": 0.2, "seed": 3, "drawing": DRAWING, "pace": 1},
+            until=("event",))
+        got = ask(ws, {"cmd": "temperature", "value": 0.9}, until=("temperature", "end"))
+        if got[-1]["type"] == "temperature":
+            got += ask(ws, {"cmd": "models"}, until=("end",))
+    used = [m["T"] for m in got if m["type"] == "event"]
+    assert used[0] == 0.2 and used[-1] == 0.9  # every event says the temperature its frame was drawn at
+
+
+BAD = [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    (json.dumps({"cmd": "dance"}), "unknown command"),
+    (json.dumps({"cmd": "continue"}), "missing field"),
+    ('{"cmd": "temperature", "value": NaN}', "NaN is not a number"),
+    ('{"cmd": "temperature", "value": Infinity}', "Infinity is not a number"),
+    (json.dumps({"cmd": "temperature", "value": 11}), "out of range"),
+    (json.dumps({"cmd": "temperature", "value": "hot"}), "must be a number"),
+    (json.dumps({"cmd": "continue", "model": "../../../etc/passwd"}), "not one of this studio's models"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[1, 2]]}), "3 finite numbers"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[1e300, 2, 0]]}), "finite numbers"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "phrase": [[60, 90, 0, 0.5]]}), "no pitch"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "upload": "deadbeef"}), "upload deadbeef: not found"),
+    (json.dumps({"cmd": "models", "path": "/etc"}), "unknown field"),
+    (json.dumps({"cmd": "select", "span": [0, 3], "threshold": 0.5}), "open a clip in Inside first"),
+    ("x" * 300_000, "over the limit"),
+    (b"\x00\x01binary", "binary messages"),
+]
+
+
+@pytest.mark.parametrize("message,reason", BAD, ids=[r for _, r in BAD])
+def test_bad_input_is_answered_and_the_server_goes_on(studio, message, reason):
+    with studio.socket() as ws:
+        got = ask(ws, message, until=("error",))
+        assert reason in got[-1]["message"]
+        assert ask(ws, {"cmd": "models"})[-1]["models"]  # the same socket still answers
+    assert studio.alive()
+
+
+def test_a_message_too_big_for_the_socket_closes_only_that_socket(studio):
+    from websockets.exceptions import ConnectionClosed
+
+    with studio.socket() as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            ask(ws, "x" * (5 * 2**20), until=("error",))
+    assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
+    with studio.socket() as ws:
+        assert ask(ws, {"cmd": "models"})[-1]["models"]
+
+
+def test_refuses_other_hosts_and_other_sites(studio):
+    req = urllib.request.Request(studio.base + "/api/models", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 403
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    with pytest.raises((ConnectionClosed, InvalidStatus)):
+        with studio.socket(origin="http://evil.example") as ws:
+            ask(ws, {"cmd": "models"})
+
+
+def test_another_address_needs_the_token(tiny_strokes):
+    s = Studio("--host", "0.0.0.0")
+    try:
+        assert "?token=" in s.url
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(s.base + "/api/models", timeout=10)
+        assert e.value.code == 403
+        token = s.url.split("token=")[1]
+        body = json.loads(urllib.request.urlopen(f"{s.base}/api/models?token={token}", timeout=10).read())
+        assert body["models"]
+    finally:
+        s.close()
+
+
+def test_uploads_are_limited_and_read_strictly(studio, tmp_path):
+    def post(name: str, data: bytes):
+        req = urllib.request.Request(f"{studio.base}/upload?name={name}", data=data, method="POST")
+        try:
+            return 200, json.loads(urllib.request.urlopen(req, timeout=30).read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    assert post("evil.exe", b"MZ")[0] == 400
+    code, body = post("bad.mid", b"MThd this is no MIDI")
+    assert code == 200
+    with studio.socket() as ws:
+        got = ask(ws, {"cmd": "continue", "model": "nottingham", "upload": body["upload"]}, until=("error",))
+    assert "not a MIDI file" in got[-1]["message"] or "MIDI" in got[-1]["message"]
+    assert studio.alive()
+
+
+def test_upload_over_the_limit_is_refused(tiny_strokes):
+    s = Studio(env={"SEQART_MAX_PRIME_MB": "1"})
+    try:
+        req = urllib.request.Request(f"{s.base}/upload?name=big.mid", data=b"\0" * (2 * 2**20), method="POST")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=30)
+        assert e.value.code == 413 and "limit" in json.loads(e.value.read())["error"]
+        assert s.alive()
+    finally:
+        s.close()
+
+
+def test_a_broken_model_is_a_message(tmp_path, tiny_strokes):
+    broken = tmp_path / "runs" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "model.json").write_text('{"model": {"hidden": true}, "codec": {"modality": "strokes"}}')
+    (broken / "model.safetensors").write_bytes(b"not weights")
+    s = Studio("--models", str(tmp_path / "runs"))
+    try:
+        with s.socket() as ws:
+            got = ask(ws, {"cmd": "continue", "model": "broken", "drawing": DRAWING}, until=("error",))
+            assert "broken" in got[-1]["message"]
+            assert ask(ws, {"cmd": "continue", "model": "sheep", "frames": 3}, until=("end",))[-1]["frames"] <= 3
+    finally:
+        s.close()
