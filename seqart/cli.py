@@ -272,6 +272,34 @@ def studio(
     serve(host, port, list(models), status=lambda line: typer.echo(line, err=True))
 
 
+@app.command()
+def inspect(
+    run: Path = typer.Argument(..., metavar="RUN", help="A run folder, a model folder or a shipped model's name."),
+    input_: Path = typer.Argument(..., metavar="INPUT", help="A file the model's codec reads; its first sequence "
+                                  "(or --index) is looked inside, the next ones are searched by the match view."),
+    out: Path = typer.Option(..., "--out", help="view.png (the figure) or view.html (figure, select and match)."),
+    index: int = typer.Option(0, "--index", help="Which sequence of INPUT."),
+    threshold: float = typer.Option(0.3, "--threshold", help="Select view: a unit is on above this (-1..1)."),
+):
+    """Look inside a model: its prediction at every step of INPUT, and its hidden and cell states."""
+    from seqart.studio.figure import write_view
+    from seqart.studio.inside import inspect_clip
+
+    import seqart
+
+    if not -1.0 <= threshold <= 1.0:
+        raise SeqartError(f"--threshold {threshold}: expected a number in [-1, 1]")
+    if out.suffix.lower() not in (".png", ".html"):
+        raise SeqartError(f"--out {out}: inspect writes .png or .html")
+    model = seqart.load(run)
+    clips = [c for split in model.codec.read(input_).values() for c in split]
+    if not 0 <= index < len(clips):
+        raise SeqartError(f"--index {index}: {input_} holds {len(clips)} sequence(s)")
+    others = [c for i, c in enumerate(clips[:21]) if i != index][:20]
+    write_view(inspect_clip(model, clips[index], others), out, threshold)
+    typer.echo(f"wrote {out}", err=True)
+
+
 def _describe_data(codec, data: Path, options: dict | None = None) -> None:
     """Say on stderr what a codec takes from the data, where it says anything (notes: the track per file)."""
     if options is not None and hasattr(codec, "describe_data"):

@@ -1,5 +1,6 @@
 """The studio's pages in a real browser (headless Debian chromium): draw with mouse events and see
-the model's completion arrive; move the temperature slider and see it used."""
+the model's completion arrive; move the temperature slider and see it used; open Inside on the
+drawing and find its heat maps, and brush a span for the select view."""
 
 from __future__ import annotations
 
@@ -67,3 +68,26 @@ def test_the_temperature_slider_is_used(studio, page):
     draw_stroke(page, dx=-10, dy=5)
     wait_for(page, "Number(document.getElementById('model-points').textContent) > 0")
     assert page.find_element("id", "temperature-used").text == chosen
+
+
+def test_inside_shows_the_heat_maps_of_the_drawing(studio, page):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    wait_for(page, "document.getElementById('state').textContent.startsWith('done')")
+    page.get(studio.base + "/inside")
+    wait_for(page, "document.body.dataset.ready")
+    page.find_element("id", "look").click()
+    frames = int(wait_for(page, "document.body.dataset.inside"))
+    inked = """const c = document.getElementById(arguments[0]), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+               let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 600) n++; return [c.width, n];"""
+    for name in ("prediction", "hidden", "cell"):
+        width, coloured = page.execute_script(inked, name)
+        assert coloured > 0, name
+    assert frames > 10 and page.execute_script(inked, "hidden")[0] == 3 * frames  # the person's and the model's points
+    hidden = page.find_element("id", "hidden")
+    page.execute_script("arguments[0].scrollIntoView({block: 'start'})", hidden)
+    left, top = -hidden.size["width"] // 2 + 3, -hidden.size["height"] // 2 + 5
+    ActionChains(page).move_to_element_with_offset(hidden, left, top).click_and_hold() \
+        .move_by_offset(9, 0).release().perform()
+    wait_for(page, "document.body.dataset.selected !== undefined")
+    assert page.find_element("id", "span").text.count("-") == 1

@@ -47,3 +47,17 @@ def match(states: np.ndarray, cells: np.ndarray, threshold: float, span: tuple[i
         found.append((clip, first, last, len(cells)))
     found.sort(key=lambda s: (-s[3], abs((s[2] - s[1] + 1) - want) if want else 0, s[1]))
     return found[:most]
+
+
+def select_and_match(inside, span: tuple[int, int], threshold: float, state: str = "h",
+                     layer: int = -1) -> tuple[np.ndarray, list]:
+    """An Inside result's select view (cells on over span) and match view: spans in the clip
+    (0) and in the other clips given with it (1, 2...), those as long as the brush first."""
+    states = inside.states(state, layer)
+    cells = select(states, span, threshold)
+    found = match(states, cells, threshold, span)
+    for i, (h, c) in enumerate(inside.others, 1):
+        found += match((h if state == "h" else c)[:, layer], cells, threshold, None, clip=i)
+    want = span[1] - span[0] + 1
+    found.sort(key=lambda s: (abs(s[2] - s[1] + 1 - want), s[0], s[1]))
+    return cells, found[:20]

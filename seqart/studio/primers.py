@@ -69,6 +69,8 @@ def primer(model, msg: dict, uploads) -> tuple[Clip | None, dict]:
     options = render_options(codec)
     try:
         if "drawing" in msg and len(msg["drawing"]):
+            if not {"dx", "dy", "pen"} <= set(codec.layout.channels):
+                raise ValueError(f"its channels {codec.layout.channels} are not pen strokes: it cannot take a drawing")
             last = msg["drawing"][-1, :2]  # the pen goes on from where the drawing stopped
             clip = drawing_to_clip(codec, drawing_rows(codec, msg["drawing"]))
             return clip, options | {"origin": (float(last[0]), float(last[1]))}

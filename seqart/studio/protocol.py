@@ -104,8 +104,8 @@ def _threshold(v, where: str) -> float:
 
 
 def _layer(v, where: str) -> int:
-    if not _is_int(v) or not 0 <= v < 64:
-        raise SeqartError(f"{where} must be a layer index 0..63")
+    if not _is_int(v) or not -64 <= v < 64:
+        raise SeqartError(f"{where} must be a layer index (-1: the last)")
     return int(v)
 
 

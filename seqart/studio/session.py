@@ -19,6 +19,7 @@ from seqart.errors import SeqartError
 from seqart.studio import protocol
 from seqart.studio.primers import primer
 
+MATCH_CLIPS = 20  # other sequences of an uploaded file that the match view searches
 STREAM_FRAMES = 500  # a model without an end token (notes, poses) stops here unless asked otherwise
 
 
@@ -141,19 +142,31 @@ class Session:
         from seqart.studio.inside import inspect_clip
 
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
-        clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
+        others = []
+        if "upload" in msg:  # a file's first sequence; the next ones are searched by the match view
+            clips = await asyncio.to_thread(self._read_upload, model, msg["upload"])
+            clip, others = clips[0], clips[1:MATCH_CLIPS + 1]
+        else:
+            clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
         if clip is None:
             raise SeqartError("inside: give a clip to look inside (draw, play or upload one)")
-        self.inside = await asyncio.to_thread(inspect_clip, model, clip)
+        self.inside = await asyncio.to_thread(inspect_clip, model, clip, others)
         await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
 
+    def _read_upload(self, model, key: str) -> list:
+        from pathlib import Path
+
+        clips = [c for split in model.codec.read(Path(self.uploads.path(key))).values() for c in split]
+        if not clips:
+            raise SeqartError("upload: no sequence in this file")
+        return clips
+
     async def _select(self, msg) -> None:
-        from seqart.studio.lstmvis import match, select
+        from seqart.studio.lstmvis import select_and_match
 
         if self.inside is None:
             raise SeqartError("select: open a clip in Inside first")
-        states = self.inside.states(msg.get("state", "h"), msg.get("layer", 0))
-        cells = select(states, msg["span"], msg["threshold"])
-        spans = match(states, cells, msg["threshold"], msg["span"])
-        await self.send({"type": "select", "id": msg.get("id"), "cells": cells.tolist(),
+        cells, spans = select_and_match(self.inside, msg["span"], msg["threshold"], msg.get("state", "h"),
+                                        msg.get("layer", -1))
+        await self.send({"type": "select", "id": msg.get("id"), "span": list(msg["span"]), "cells": cells.tolist(),
                          "matches": [list(s) for s in spans]})

@@ -38,10 +38,18 @@ board.addEventListener("pointermove", (e) => {
   points.push([...p, 0]);
 });
 
+// The drawing so far, for the Inside page (the last point lifts the pen).
+function keep() {
+  const rows = points.map((p, i) => [p[0], p[1], i === points.length - 1 ? 1 : p[2]]);
+  localStorage.setItem("seqart-drawing", JSON.stringify({ rows, model: modelSelect.value }));
+  return rows;
+}
+
 function penUp() {
   if (!penDown) return;
   penDown = false;
   points[points.length - 1][2] = 1;
+  keep();
   requestId += 1;
   document.getElementById("state").textContent = "the model is drawing";
   Studio.send({ cmd: "continue", id: requestId, model: modelSelect.value, temperature: Number(tempInput.value),
@@ -53,7 +61,7 @@ board.addEventListener("pointercancel", penUp);
 // A pen event: move to (x, y); the segment is drawn when down = 1. The end marker lifts the pen.
 function drawEvent(msg) {
   const last = points[points.length - 1];
-  if (msg.end) { if (last) last[2] = 1; return; }
+  if (msg.end) { if (last) last[2] = 1; keep(); return; }
   const [x, y, down] = msg.args;
   if (!down && last) last[2] = 1;
   if (down && last) segment(last, [x, y], "#c0392b");
@@ -91,8 +99,7 @@ tempInput.addEventListener("change", () => Studio.send({ cmd: "temperature", val
 for (const format of ["svg", "png"]) {
   document.getElementById(format).addEventListener("click", () => {
     if (!points.length) { Studio.say("draw something first", true); return; }
-    const drawing = points.map((p, i) => [p[0], p[1], i === points.length - 1 ? 1 : p[2]]);
-    Studio.send({ cmd: "export", model: modelSelect.value, format, drawing });
+    Studio.send({ cmd: "export", model: modelSelect.value, format, drawing: keep() });
   });
 }
 

@@ -1,0 +1,153 @@
+"""`seqart inspect`: the Inside views of one clip as a picture (PNG) or one self-contained HTML file.
+
+Panels, top to bottom: what the model predicted (strokes: the next point's density over the
+canvas with the drawing on it; notes: the pitch distribution over time with the notes on it;
+poses: the spread per joint), the end channel's probability (strokes: pen lift and end) or
+the per-frame NLL, a handwriting model's window, and the hidden and cell states of the last
+layer over time. The HTML adds an LSTMVis select and match for one brushed span.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+import numpy as np
+
+from seqart.errors import SeqartError
+from seqart.studio.inside import Inside
+from seqart.studio.lstmvis import select_and_match
+
+
+def figure_png(ins: Inside) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [_prediction, _probabilities] + ([_window] if "window" in ins.views else []) + [_states("h"), _states("c")]
+    heights = [3] + [1.3] * (len(panels) - 1)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights})
+    for ax, panel in zip(axes, panels):
+        panel(ax, ins)
+    fig.suptitle(f"inside {ins.model}: {len(ins.frames)} frames, mean NLL {ins.nll.mean():.3f} nats", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _prediction(ax, ins: Inside) -> None:
+    v = ins.views
+    if "density" in v:
+        d = v["density"]
+        img = d["image"]
+        x0, y0 = d["origin"]
+        extent = (x0, x0 + d["cell"] * img.shape[1], y0 + d["cell"] * img.shape[0], y0)
+        ax.imshow(img, extent=extent, cmap="magma_r", aspect="equal")
+        pen = ins.frames[:, ins.channels.index("pen")] if "pen" in ins.channels else np.zeros(len(ins.frames))
+        path = np.asarray(d["path"])
+        for a, b, lifted in zip(path[:-1], path[1:], pen[:-1]):
+            if lifted < 0.5:
+                ax.plot([a[0], b[0]], [a[1], b[1]], color="#1f77b4", lw=1)
+        ax.set_title("next-point density at every step (each scaled to 1), drawing on top", fontsize=9)
+        ax.set_axis_off()
+        return
+    if "classes pitch" in v:
+        probs = v["classes pitch"]["probs"]  # (T, 128)
+        notes = [(t, *args) for t, address, args in ins.events if address.endswith("/note")]
+        onsets = np.array([n[0] for n in notes])
+        edges = np.concatenate([onsets, [onsets[-1] + max(notes[-1][3], 0.1)]])
+        used = np.flatnonzero(probs.max(0) > 1e-3)
+        lo, hi = max(used.min() - 2, 0), min(used.max() + 3, 128)
+        ax.pcolormesh(edges, np.arange(lo, hi + 1) - 0.5, probs[:, lo:hi].T, cmap="Greys", shading="flat")
+        for t, pitch, _vel, dur in notes:
+            ax.add_patch(_rect(t, pitch - 0.4, dur, 0.8))
+        ax.set_ylabel("pitch")
+        ax.set_xlabel("seconds")
+        ax.set_title("pitch distribution at each note (grey) under the piano roll (red)", fontsize=9)
+        return
+    spread = next((x for x in v.values() if x["kind"] == "spread"), None)
+    if spread is not None:
+        ax.imshow(np.asarray(spread["std"]).T, aspect="auto", cmap="viridis", interpolation="nearest")
+        ax.set_yticks(range(len(spread["names"])), spread["names"], fontsize=6)
+        ax.set_title("spread of the prediction per joint (mixture std, clip units)", fontsize=9)
+        ax.set_xlabel("frame")
+        return
+    ax.set_axis_off()
+
+
+def _rect(x, y, w, h):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, facecolor="#d62728", alpha=0.8)
+
+
+def _probabilities(ax, ins: Inside) -> None:
+    end = next((x for x in ins.views.values() if x["kind"] == "classes" and x["end"]), None)
+    if end is not None:
+        probs = np.asarray(end["probs"])
+        for k in range(1, probs.shape[1]):
+            ax.plot(probs[:, k], lw=1, label=f"{end['channel']} = {k}")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7, loc="upper right")
+        ax.set_title(f"probability of each {end['channel']} class but 0 (strokes: 1 lift, 2 end)", fontsize=9)
+    else:
+        ax.plot(ins.nll, lw=1)
+        ax.set_title("NLL of each frame (nats)", fontsize=9)
+    ax.set_xlim(0, len(ins.nll) - 1)
+
+
+def _window(ax, ins: Inside) -> None:
+    ax.imshow(np.asarray(ins.views["window"]["weights"]).T, aspect="auto", cmap="Blues", interpolation="nearest")
+    ax.set_title("window over the characters", fontsize=9)
+
+
+def _states(kind: str):
+    def panel(ax, ins: Inside) -> None:
+        x = ins.states(kind) if kind == "h" else np.tanh(ins.states(kind))  # a cell state is unbounded
+        ax.imshow(x.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_title(f"{'hidden state' if kind == 'h' else 'tanh(cell state)'} over time ({x.shape[1]} units, last layer)", fontsize=9)
+        ax.set_ylabel("unit")
+    return panel
+
+
+def default_span(ins: Inside) -> tuple[int, int]:
+    """A span to brush when none is given: four frames a third of the way in."""
+    T = len(ins.frames)
+    first = T // 3
+    return first, min(first + 3, T - 1)
+
+
+def write_view(ins: Inside, out: Path, threshold: float = 0.3) -> None:
+    """view.png: the figure; view.html: the figure and the select/match views, one file."""
+    from seqart.export import output
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".png", ".html"):
+        raise SeqartError(f"{out}: inspect writes .png or .html")
+    png = figure_png(ins)
+    if suffix == ".png":
+        with output(out, binary=True) as f:
+            f.write(png)
+        return
+    span = default_span(ins)
+    cells, found = select_and_match(ins, span, threshold)
+    rows = "".join(f"<tr><td>{'this clip' if c == 0 else f'clip {c}'}</td><td>{a}-{b}</td><td>{b - a + 1}</td></tr>"
+                   for c, a, b, _ in found)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>inside {html.escape(ins.model)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto}}td{{padding:0 1em}}</style></head><body>
+<h1>Inside {html.escape(ins.model)}</h1>
+<img alt="the model's predictions and states" src="data:image/png;base64,{base64.b64encode(png).decode()}">
+<h2>Select (LSTMVis)</h2>
+<p>Brushed frames {span[0]}-{span[1]}, threshold {threshold}: {len(cells)} hidden units stay on over the span
+and are off before it: <code>{html.escape(' '.join(map(str, cells.tolist())))}</code></p>
+<h2>Match</h2><p>Spans where all those units are on together ({len(found)}):</p>
+<table><tr><th>where</th><th>frames</th><th>length</th></tr>{rows}</table></body></html>
+"""
+    with output(out, binary=False) as f:
+        f.write(page)

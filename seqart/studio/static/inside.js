@@ -1,0 +1,135 @@
+// Inside: the model's prediction at every step of a clip, its states, and LSTMVis select/match.
+"use strict";
+
+const modelSelect = document.getElementById("model");
+const CW = 3;          // pixels per time step in the state maps
+let inside = null;     // the last "inside" message
+let brush = null;      // [first, last] frames
+
+function source() {
+  const kind = document.getElementById("source").value;
+  if (kind === "upload") return null;
+  const saved = JSON.parse(localStorage.getItem(`seqart-${kind}`) || "null");
+  return saved && saved.rows && saved.rows.length ? { [kind]: saved.rows } : {};
+}
+
+document.getElementById("look").addEventListener("click", async () => {
+  let clip = source();
+  if (clip === null) {
+    const file = document.getElementById("file").files[0];
+    if (!file) { Studio.say("choose a file first", true); return; }
+    const key = await Studio.upload(file);
+    if (!key) return;
+    clip = { upload: key };
+  }
+  Studio.say("looking inside...");
+  Studio.send({ cmd: "inside", model: modelSelect.value, ...clip });
+});
+
+function drawPrediction(msg) {
+  const canvas = document.getElementById("prediction"), title = document.getElementById("prediction-title");
+  const v = msg.views;
+  if (v.density) {
+    const d = v.density, img = d.image;
+    Heat.draw(canvas, img[0].map((_, x) => img.map((row) => row[x])), Heat.sequential, 4, 4);
+    const ctx = canvas.getContext("2d");
+    ctx.strokeStyle = "#1f4e9c"; ctx.lineWidth = 1.5;
+    const px = (p) => [4 * (p[0] - d.origin[0]) / d.cell, 4 * (p[1] - d.origin[1]) / d.cell];
+    let last = null;
+    for (const [, , [x, y, down]] of msg.events) {  // /seqart/pen x y down, in the model's units
+      const p = px([x, y]);
+      if (down && last) { ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke(); }
+      last = p;
+    }
+    title.textContent = "next-point density at every step (each scaled to a peak of 1), the drawing on top";
+  } else if (v["classes pitch"]) {
+    const probs = v["classes pitch"].probs;
+    Heat.draw(canvas, probs.map((row) => row.map(Math.sqrt)), Heat.sequential, 6, 3, true);
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "rgba(214, 39, 40, 0.9)";
+    msg.events.forEach(([t, address, args], i) => ctx.fillRect(i * 6, (127 - args[0]) * 3, 5, 3));
+    title.textContent = "pitch distribution at each note (shade) under the notes played (red)";
+  } else {
+    const spread = Object.values(v).find((x) => x.kind === "spread");
+    if (spread) {
+      const top = Math.max(...spread.std.flat());
+      Heat.draw(canvas, spread.std.map((row) => row.map((s) => s / top)), Heat.sequential, CW, 12);
+      title.textContent = `spread per joint (mixture std; rows: ${spread.names.join(", ")})`;
+    }
+  }
+}
+
+function drawProbabilities(msg) {
+  const canvas = document.getElementById("probs"), ctx = canvas.getContext("2d");
+  const end = Object.values(msg.views).find((x) => x.kind === "classes" && x.end);
+  const series = end ? end.probs[0].slice(1).map((_, k) => end.probs.map((p) => p[k + 1])) : [msg.nll];
+  canvas.width = Math.max(1, msg.frames * CW);
+  const top = end ? 1 : Math.max(...msg.nll, 1e-9);
+  ["#1f77b4", "#ff7f0e", "#2ca02c"].slice(0, series.length).forEach((colour, s) => {
+    ctx.strokeStyle = colour; ctx.beginPath();
+    series[s].forEach((v, t) => ctx.lineTo(t * CW, canvas.height - 2 - (canvas.height - 4) * v / top));
+    ctx.stroke();
+  });
+  document.getElementById("probs-title").textContent = end
+    ? `probability of ${end.channel} = 1 (blue: lift) and = 2 (orange: end) at each step` : "NLL of each frame (nats)";
+}
+
+function drawStates(msg) {
+  const H = msg.hidden, ch = H > 200 ? 1 : 3;
+  Heat.draw(document.getElementById("hidden"), msg.h, Heat.diverging, CW, ch);
+  Heat.draw(document.getElementById("cell"), msg.c.map((row) => row.map(Math.tanh)), Heat.diverging, CW, ch);
+}
+
+function onMessage(msg) {
+  if (msg.type === "inside") {
+    inside = msg;
+    drawPrediction(msg); drawProbabilities(msg); drawStates(msg);
+    Studio.say(`${msg.model}: ${msg.frames} frames, ${msg.hidden} units x ${msg.layers} layer(s)`);
+    document.body.dataset.inside = msg.frames;
+  } else if (msg.type === "select") {
+    document.getElementById("cells-count").textContent = msg.cells.length;
+    document.getElementById("cells").textContent = msg.cells.join(" ");
+    const rows = msg.matches.map(([clip, a, b]) => `<tr><td>${clip ? "clip " + clip : "this clip"}</td><td>frames ${a}-${b}</td></tr>`);
+    document.getElementById("matches").innerHTML = rows.join("") || "<tr><td>no other span</td></tr>";
+    document.body.dataset.selected = msg.cells.length;
+  }
+}
+
+// Brush: drag across the hidden-state map to choose [first, last] frames.
+const hidden = document.getElementById("hidden");
+let from = null;
+const frameAt = (e) => {
+  const r = hidden.getBoundingClientRect();
+  return Math.max(0, Math.floor((e.clientX - r.left) * hidden.width / r.width / CW));
+};
+hidden.addEventListener("pointerdown", (e) => { from = frameAt(e); });
+hidden.addEventListener("pointerup", (e) => {
+  if (from === null || !inside) return;
+  const to = frameAt(e);
+  brush = [Math.min(from, to), Math.min(Math.max(from, to), inside.frames - 1)];
+  from = null;
+  select();
+});
+function select() {
+  if (!brush) return;
+  document.getElementById("span").textContent = `${brush[0]}-${brush[1]}`;
+  Studio.send({ cmd: "select", span: brush, threshold: Number(document.getElementById("threshold").value) });
+}
+document.getElementById("threshold").addEventListener("input", (e) => {
+  document.getElementById("threshold-value").textContent = Number(e.target.value).toFixed(2);
+});
+document.getElementById("threshold").addEventListener("change", select);
+
+// The model that made the chosen clip, when the Draw or Play page says which.
+function followSource() {
+  const saved = JSON.parse(localStorage.getItem(`seqart-${document.getElementById("source").value}`) || "null");
+  if (saved && saved.model && [...modelSelect.options].some((o) => o.value === saved.model)) modelSelect.value = saved.model;
+}
+document.getElementById("source").addEventListener("change", followSource);
+
+(async () => {
+  await Studio.models(modelSelect);
+  followSource();
+  await Studio.connect(onMessage);
+  document.body.dataset.ready = "1";
+})();

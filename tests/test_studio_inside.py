@@ -1,0 +1,79 @@
+"""Inside views: states and predictions through the Sampler's watch hook, LSTMVis select/match,
+and `seqart inspect` files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import seqart
+from seqart.studio.inside import inspect_clip
+from seqart.studio.lstmvis import match, runs, select
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+SHEEP = ROOT / "datasets" / "sketches" / "aaron_sheep_small.npz"
+TUNE = ROOT / "datasets" / "midi" / "nottingham" / "jigs1.mid"
+
+
+def test_select_finds_the_cells_on_over_the_span_and_match_finds_them_again():
+    T, H = 40, 6
+    states = np.full((T, H), -0.5)
+    states[10:15, [1, 4]] = 0.9  # cells 1 and 4 switch on over frames 10-14 ...
+    states[30:35, [1, 4]] = 0.8  # ... and again over 30-34
+    states[5:20, 2] = 0.9  # cell 2 is on before the span starts: not the span's pattern
+    cells = select(states, (10, 14), 0.3)
+    assert cells.tolist() == [1, 4]
+    assert match(states, cells, 0.3, (10, 14)) == [(0, 30, 34, 2)]
+    assert runs(np.array([0, 1, 1, 0, 1], bool)) == [(1, 2), (4, 4)]
+
+
+def test_watched_states_and_nll_are_the_models_own():
+    """The hook sees what the trained network computes: the same hidden states as nn.LSTM on the
+    clip and the same NLL as the training loss (teacher forcing)."""
+    model = seqart.load("sheep")
+    clip = seqart.read(SHEEP)[0]
+    ins = inspect_clip(model, clip)
+    x = torch.from_numpy(model.codec.to_model(clip)[:-1])[None]  # without the end frame
+    with torch.no_grad():
+        inp = torch.cat([model.model.start_token(1, x.device), model.model.embed(x[:, :-1])], 1)
+        out, _ = model.model.decoder(inp)
+        _, losses = model.model(x, torch.ones(x.shape[:2], dtype=torch.bool))
+    assert ins.h.shape == (len(clip) - 1, 1, 512)
+    np.testing.assert_allclose(ins.h[:, -1], out[0].numpy(), atol=2e-4)
+    assert ins.nll.mean() == pytest.approx(float(losses["nll"]), rel=1e-3)
+
+
+def test_density_pen_and_pitch_views():
+    sheep = inspect_clip(seqart.load("sheep"), seqart.read(SHEEP)[0])
+    d = sheep.views["density"]
+    assert d["image"].max() == pytest.approx(1.0) and d["image"].min() >= 0
+    pen = sheep.views["classes pen"]["probs"]
+    np.testing.assert_allclose(pen.sum(1), 1.0, rtol=1e-6)
+    lifted = sheep.frames[:, 2] == 1
+    assert pen[lifted, 1].mean() > pen[~lifted, 1].mean()  # it expects the lifts where they happen
+    model = seqart.load("nottingham")
+    tune = inspect_clip(model, model.codec.prime_clip(TUNE))
+    pitch = tune.views["classes pitch"]["probs"]
+    played = tune.frames[:, tune.channels.index("pitch")].astype(int)
+    assert pitch.shape == (len(tune.frames), 128)
+    assert pitch[np.arange(len(played)), played].mean() > 1 / 128 * 5  # far above chance on the tune itself
+    assert [e[1] for e in tune.events] == ["/seqart/note"] * len(tune.frames)
+
+
+def test_inspect_writes_a_picture_and_a_page(tmp_path):
+    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    for out in ("view.png", "view.html"):
+        r = subprocess.run([sys.executable, "-m", "seqart.cli", "inspect", "sheep", str(SHEEP), "--out",
+                            str(tmp_path / out)], capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / "view.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (tmp_path / "view.html").read_text()
+    assert "data:image/png;base64," in page and "Select (LSTMVis)" in page and not any(f'{a}="http' in page for a in ("src", "href"))
+    r = subprocess.run([sys.executable, "-m", "seqart.cli", "inspect", "sheep", str(SHEEP), "--out",
+                        str(tmp_path / "view.svg")], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and "seqart: error:" in r.stderr and ".png or .html" in r.stderr
+    assert not (tmp_path / "view.svg").exists()
