@@ -9,7 +9,7 @@ the same test notes in the model's own space (its codec and normalisation),
 so the figures are nats per note on one scale. Lower is better.
 
 A grid-time model (codec option time = "grid") scores time as classes of grid
-steps, and so do its baselines (seqart.baselines): its "dt" and "dur" parts are
+steps, and so do its baselines (seqart.codecs.notes.baselines): its "dt" and "dur" parts are
 summed into "dt+dur" beside theirs. Class probabilities and densities over
 log-seconds are different units: compare a grid model only with its own
 baselines, never with a seconds model's figures.
@@ -22,7 +22,6 @@ import _common as C  # noqa: I001 - pins threads before numpy/torch load
 import argparse
 from pathlib import Path
 
-from seqart.baselines import NoteBaselines
 from seqart.evaluate import evaluate_run, in_data_units
 from seqart.modelio import load_model, resolve
 from seqart.splits import split_clips
@@ -56,7 +55,7 @@ def main() -> None:
     model_scores = evaluate_run(Path(a.run), Path(a.data), a.split)
     if "dt" in model_scores:  # grid time: the two class parts together are the timing part
         model_scores["dt+dur"] = model_scores["dt"] + model_scores["dur"]
-    base = NoteBaselines(codec, splits["train"], splits["valid"]).score(splits[a.split])
+    base = codec.baselines(splits["train"], splits["valid"]).score(splits[a.split])  # NoteBaselines
     for k in ("bigram", "unigram"):  # scored in the model's space: into the data's units, as the model's score
         base[k] = in_data_units(base[k], codec, splits[a.split]) | {"frames": base[k]["frames"]}
     result["nll_per_note"] = {"model": model_scores, "bigram": base["bigram"], "unigram": base["unigram"]}

@@ -9,7 +9,7 @@ way (the control):
 
 * `on_grid`: the share of onsets within 0.01 beats of the grid at the file's
   tempo, for the data's own grid (inferred from its training split, see
-  seqart.codecs.note_grid) and for eighths and sixteenths;
+  seqart.codecs.notes.grid) and for eighths and sixteenths;
 * `blips`: the share of notes shorter than 20 ms;
 * `pitch_outside_training`: the share of pitches outside the training range;
 * `velocity`: distinct velocities and their standard deviation (MIDI units).
@@ -26,7 +26,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
-from seqart.codecs.note_grid import infer_grid, on_grid, onsets_and_ends
+from seqart.codecs.notes.grid import infer_grid, on_grid, onsets_and_ends
 from seqart.export import export_clips
 from seqart.generate import sample_clips
 from seqart.modelio import load_model, resolve

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seqart.formats.bvh import read_bvh
-from seqart.kinematics import joint_positions
+from seqart.codecs.poses.kinematics import joint_positions
 
 
 def swings(foot: np.ndarray, min_frames: int = 5) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 from _common import RESULTS, emit, header
 from seqart.codecs.poses import clip_to_motion
 from seqart.export import export_clips
-from seqart.kinematics import heading, joint_positions, local_transforms, yaw_matrix
+from seqart.codecs.poses.kinematics import heading, joint_positions, local_transforms, yaw_matrix
 from seqart.modelio import load_model
 from seqart.sample import Sampler
 

@@ -34,9 +34,9 @@ import numpy as np
 
 from _common import emit, header
 from poses_generation import body_frame_positions, variance_per_second
-from seqart.codecs import pose_features as pf
+from seqart.codecs.poses import features as pf
 from seqart.formats.bvh import Skeleton
-from seqart.kinematics import joint_positions
+from seqart.codecs.poses.kinematics import joint_positions
 from seqart.modelio import load_model
 from seqart.sample import Sampler
 

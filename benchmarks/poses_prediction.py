@@ -27,7 +27,7 @@ import numpy as np
 
 from _common import emit, header
 from seqart.codecs.poses import clip_to_motion
-from seqart.kinematics import wrap_angle
+from seqart.codecs.poses.kinematics import wrap_angle
 from seqart.modelio import load_model
 from seqart.sample import Sampler
 

@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/quality_notes.py --quick --data datasets/midi/nottingham
 
 Samples `--n` pieces of `--seconds` each per temperature through the one Sampler, writes each as a
-MIDI file and reads it back (what a DAW sees), and measures (seqart/quality/notes.py): the share
+MIDI file and reads it back (what a DAW sees), and measures (seqart/codecs/notes/quality.py): the share
 of onsets on the data's grid (inferred from the training split), blips (notes under 20 ms), the
 in-key rate, and distances to the held-out test split of pitch classes, inter-onset intervals and
 durations in beats and notes per bar. Every figure has the real training split beside it as the
@@ -21,7 +21,7 @@ import argparse
 from pathlib import Path
 
 from seqart.modelio import load_model, resolve
-from seqart.quality import notes as Q
+from seqart.codecs.notes import quality as Q
 from seqart.sample import Sampler
 from seqart.splits import make_split
 

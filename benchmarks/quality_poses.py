@@ -5,7 +5,7 @@
 
 One generation of `--minutes` at the model's fps through the one Sampler, primed with the first
 `--prime-seconds` of the first held-out clip (the primer is not measured). Figures
-(seqart/quality/poses.py): per joint group, the ratio of generated to held-out mean speed and
+(seqart/codecs/poses/quality.py): per joint group, the ratio of generated to held-out mean speed and
 acceleration (1.0 is right; control: the training clips against the held-out ones); foot sliding
 in contact, as a ratio to the held-out dancing; and stability: NaN frames, frozen seconds (slower
 than the slowest real second), exploded seconds (NaN, or more than twice the fastest real second,
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seqart.modelio import load_model, resolve
-from seqart.quality import poses as Q
+from seqart.codecs.poses import quality as Q
 from seqart.sample import Sampler
 from seqart.splits import make_split
 

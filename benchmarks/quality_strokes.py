@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/quality_strokes.py --model runs/sheep2 --stage after
     .venv/bin/python benchmarks/quality_strokes.py --quick --data datasets/sketches/aaron_sheep_small.npz
 
-Figures (definitions in seqart/quality/strokes.py), each beside a real-data control:
+Figures (definitions in seqart/codecs/strokes/quality.py), each beside a real-data control:
 - classifier two-sample test at each `--classifier-temperatures`: a small CNN on 64x64 rasters,
   trained on real training drawings against samples, scored on the held-out test split against
   fresh samples (0.5 = indistinguishable). Control: the same CNN trained on two halves of the
@@ -28,7 +28,7 @@ import numpy as np
 
 from seqart.modelio import load_model, resolve
 from seqart.quality import distances as D
-from seqart.quality import strokes as Q
+from seqart.codecs.strokes import quality as Q
 from seqart.splits import make_split
 
 THRESHOLDS = {"ends_on_its_own": 0.95, "knot_rate_over_real": 1.0}

@@ -64,7 +64,7 @@ def train(
     flags = {"train.steps": steps, "train.batch_size": batch_size, "model.hidden": hidden,
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
-    cfg = merge(defaults(codec.options, getattr(codec, "family", "mdn")), config, sets)
+    cfg = merge(defaults(codec.options, codec.family), config, sets)
     if init is not None:
         cfg["train"]["init"] = init
     _describe_data(codec, data, cfg["codec"])
@@ -302,9 +302,9 @@ def inspect(
 
 def _describe_data(codec, data: Path, options: dict | None = None) -> None:
     """Say on stderr what a codec takes from the data, where it says anything (notes: the track per file)."""
-    if options is not None and hasattr(codec, "describe_data"):
+    if options is not None:
         codec = type(codec)(options)
-    for line in getattr(codec, "describe_data", lambda _: [])(data):
+    for line in codec.describe_data(data):
         typer.echo(line, err=True)
 
 

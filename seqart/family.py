@@ -99,7 +99,7 @@ def get(name: str) -> Family:
 
 def of_codec(codec) -> Family:
     """The family a codec's data trains."""
-    return get(getattr(codec, "family", "mdn"))
+    return get(codec.family)
 
 
 def of_model(model: torch.nn.Module) -> Family:

@@ -52,7 +52,7 @@ def write_line(run: Path | str, text: str, *, bias: float = 0.0, temperature: fl
 
 def page_options(clip: Clip, width_mm: float) -> dict:
     """Export options that put the line alone on a page, `width_mm` wide between 5 mm margins."""
-    from seqart.codecs.strokes import clip_to_stroke3
+    from seqart.formats.stroke3 import clip_to_stroke3
 
     xy = np.cumsum(clip_to_stroke3(clip)[:, :2], axis=0)  # absolute points (N, 2)
     w, h = np.ptp(xy, axis=0) if len(xy) else (1.0, 1.0)

@@ -109,9 +109,9 @@ class Sampler:
         self.bias, self.greedy = spec.quantity("bias").check(bias, "Sampler"), greedy
         self.rng = np.random.default_rng(seed)
         self.allowed: dict[str, np.ndarray] = {}  # categorical channel -> bool mask of allowed classes
-        for channel, classes in getattr(codec, "allowed_classes", dict)().items():  # e.g. notes: trained pitches
+        for channel, classes in codec.allowed_classes().items():  # e.g. notes: trained pitches
             self.allow(channel, classes)
-        self._after = getattr(codec, "allowed_after", None)  # previous model frame (or None) -> {channel: mask}
+        self._after = codec.allowed_after  # previous model frame (or None) -> {channel: mask}
         self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
         self.watch = None  # inspection hook: fn(Watched) after every model step (module docstring)
         self._load_weights(model)
@@ -310,7 +310,7 @@ class Sampler:
     def _sample_class(self, channel: str, logits: np.ndarray, greedy: bool, tau: float, end: int | None) -> int:
         if channel in self.allowed:
             logits = np.where(self.allowed[channel], logits, -np.inf)
-        after = self._after(self._prev).get(channel) if self._after else None  # e.g. notes: grid classes in phase
+        after = self._after(self._prev).get(channel)  # e.g. notes: grid classes in phase
         if after is not None:
             logits = np.where(after, logits, -np.inf)
         if end is None:  # the end token's channel is drawn at the model's own odds (module docstring)

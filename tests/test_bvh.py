@@ -13,7 +13,7 @@ import pytest
 
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, read_bvh, write_bvh
-from seqart.kinematics import (euler_to_matrix, joint_positions, matrix_to_6d, matrix_to_euler, sixd_to_matrix)
+from seqart.codecs.poses.kinematics import (euler_to_matrix, joint_positions, matrix_to_6d, matrix_to_euler, sixd_to_matrix)
 from tests.peers import peer
 
 MOCAP = Path(__file__).resolve().parents[1] / "datasets" / "mocap"

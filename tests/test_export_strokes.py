@@ -23,8 +23,8 @@ from peers import peer
 from seqart.codecs.strokes import stroke3_to_clip, strokes_to_stroke3
 from seqart.errors import SeqartError
 from seqart.export import _WRITERS, export_clips, known_extensions, output, register_writer
-from seqart.export.raster import render
-from seqart.export.svg import write_svg
+from seqart.codecs.strokes.raster import render
+from seqart.codecs.strokes.svg import write_svg
 
 DATA = Path(__file__).parent / "data" / "sketches_small.json"
 SVG_NS = "{http://www.w3.org/2000/svg}"

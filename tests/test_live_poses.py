@@ -9,11 +9,11 @@ import pytest
 
 from live_fixtures import free_port
 from live_peers import oscdump, oscdump_messages, perform
-from seqart.codecs import pose_features as pf
+from seqart.codecs.poses import features as pf
 from seqart.codecs.poses import PosesCodec
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Skeleton
-from seqart.kinematics import joint_positions
+from seqart.codecs.poses.kinematics import joint_positions
 from seqart.live.events import renderer_for
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from seqart.baselines import BANDWIDTHS, NoteBaselines
+from seqart.codecs.notes.baselines import BANDWIDTHS, NoteBaselines
 from seqart.codecs.notes import NotesCodec, clip_to_notes, notes_to_clip, scale_pitches
 from seqart.errors import SeqartError
 from seqart.formats.jsb import read_jsb, roll_to_notes

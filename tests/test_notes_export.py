@@ -15,7 +15,7 @@ from seqart.codecs.notes import NotesCodec, channels, scale_pitches
 from seqart.config import defaults, merge
 from seqart.errors import SeqartError
 from seqart.export import export_clips
-from seqart.export.midi import find_soundfont
+from seqart.codecs.notes.writers import find_soundfont
 from seqart.generate import sample_clips
 from seqart.train import train
 

@@ -9,14 +9,14 @@ import mido
 import numpy as np
 import pytest
 
-from seqart.baselines import NoteBaselines
+from seqart.codecs.notes.baselines import NoteBaselines
 from seqart.codecs import codec_from_config
-from seqart.codecs.note_grid import infer_grid, on_grid
+from seqart.codecs.notes.grid import infer_grid, on_grid
 from seqart.codecs.notes import NotesCodec, notes_to_clip
 from seqart.config import defaults, merge
 from seqart.errors import SeqartError
 from seqart.export import export_clips
-from seqart.export.midi import playable
+from seqart.codecs.notes.writers import playable
 from seqart.generate import sample_clips
 from seqart.modelio import load_model
 from seqart.sample import Sampler

@@ -8,12 +8,12 @@ import pytest
 
 from seqart.clip import Clip
 from seqart.codecs import codec_for_path, codec_from_config
-from seqart.codecs import pose_features as pf
+from seqart.codecs.poses import features as pf
 from seqart.codecs.poses import PosesCodec, clip_to_motion
 from seqart.errors import SeqartError
 from seqart.export import export_clips
 from seqart.formats.bvh import Motion, read_bvh, write_bvh
-from seqart.kinematics import euler_to_matrix, joint_positions, matrix_to_euler
+from seqart.codecs.poses.kinematics import euler_to_matrix, joint_positions, matrix_to_euler
 
 MOCAP = Path(__file__).resolve().parents[1] / "datasets" / "mocap"
 SALSA = MOCAP / "salsa_12_excerpt.bvh"

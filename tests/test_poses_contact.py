@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from seqart.codecs import codec_for_path, codec_from_config
-from seqart.codecs import pose_features as pf
+from seqart.codecs.poses import features as pf
 from seqart.codecs.poses import PosesCodec, clip_to_motion
 from seqart.config import defaults, merge
 from seqart.formats.bvh import Motion, Skeleton, read_bvh, write_bvh
-from seqart.kinematics import joint_positions
+from seqart.codecs.poses.kinematics import joint_positions
 from seqart.modelio import load_model
 from seqart.train import train
 

@@ -20,9 +20,9 @@ from seqart.codecs.poses import PosesCodec
 from seqart.codecs.strokes import StrokesCodec, stroke3_to_clip
 from seqart.model import MDNLSTM, ModelConfig
 from seqart.quality import distances as D
-from seqart.quality import notes as QN
-from seqart.quality import poses as QP
-from seqart.quality import strokes as QS
+from seqart.codecs.notes import quality as QN
+from seqart.codecs.poses import quality as QP
+from seqart.codecs.strokes import quality as QS
 from seqart.sample import Sampler
 from seqart.splits import split_clips
 from tests.samples import DATASETS, SHEEP

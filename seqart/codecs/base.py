@@ -52,10 +52,19 @@ def _numbers(values, what: str) -> np.ndarray:
 
 
 class Codec:
-    """Base codec. Subclasses set `modality`, `suffixes`, and implement `layout` and `read`."""
+    """Base codec: everything the rest of seqart knows about one modality (docs/architecture.md).
+
+    Subclasses set `modality` and `suffixes` and implement `layout` and `read`; the hooks below
+    have defaults that hold for any layout, overridden where a modality knows better. Nothing
+    outside `seqart.codecs` and `seqart.formats` asks which modality it holds.
+    """
 
     modality: str = ""
     suffixes: tuple[str, ...] = ()
+    family: str = "mdn"  # the kind of model this data trains (seqart.family)
+    # Modules holding this modality's file writers; each registers its own with
+    # `seqart.export.register_writer` when `seqart.export` first imports it.
+    writer_modules: tuple[str, ...] = ()
     # Options about the data and its augmentation, not the model's space: a fine-tune
     # (`train.init`) takes these from the new run's settings, everything else from the initial model.
     training_options: tuple[str, ...] = ()
@@ -177,10 +186,50 @@ class Codec:
         if options:
             raise SeqartError(f"unknown {self.modality} generation option(s): {', '.join(sorted(options))}")
 
+    def allowed_classes(self) -> dict[str, list[int]]:
+        """Categorical channel -> the classes any sampler of this codec may draw (notes: the trained
+        pitches); a channel not named allows all. None restricted by default."""
+        return {}
+
+    def allowed_after(self, prev: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Categorical channel -> a (K,) bool mask of the classes allowed after the model-space frame
+        `prev` (None at the start); empty where nothing depends on the previous frame."""
+        return {}
+
     def join(self, primer: Clip, generated: Clip) -> Clip:
         """The primer followed by its continuation (end frames of the primer dropped)."""
         body = primer.frames[~self._end_mask(primer.frames)]
         return generated.with_frames(np.concatenate([body, generated.frames]))
+
+    def describe_data(self, path: Path) -> list[str]:
+        """Lines saying what this codec took from the data (notes: the track of each file); none by default."""
+        return []
+
+    # --- live and the studio ---------------------------------------------------------------
+    def renderer(self, options: dict, prefix: str):
+        """The live engine's renderer (`seqart.live.events.Renderer`) for this codec's frames.
+
+        The default streams each frame as its float list at `<prefix>/frame`; `options` are the
+        piece's `[render]` table.
+        """
+        from seqart.live.events import Renderer
+
+        return Renderer(self, options, prefix)
+
+    def phrase_clip(self, notes: np.ndarray) -> Clip:
+        """A primer from played notes: (N, 4) pitch 0-127, velocity 1-127, start and duration in seconds,
+        sorted by onset (`seqart.live.phrase`). ValueError where this modality cannot take a phrase."""
+        raise ValueError(f"the model's channels {self.layout.channels} are not notes: it cannot take a phrase")
+
+    def drawing_clip(self, points: np.ndarray) -> Clip:
+        """A primer from a drawing: (N, 3) absolute x, y, lifted (1 on a stroke's last point).
+        ValueError where this modality cannot take a drawing."""
+        raise ValueError(f"the model's channels {self.layout.channels} are not pen strokes: it cannot take a drawing")
+
+    def baselines(self, train: list[Clip], valid: list[Clip]):
+        """Simple models to score beside a trained one (`.score(clips) -> {name: {part: nats}}`),
+        fitted on train and tuned on valid; None where the modality has none."""
+        return None
 
     def check_clip(self, clip: Clip, source) -> None:
         if len(clip) == 0:

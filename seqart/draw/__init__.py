@@ -7,5 +7,5 @@
 * `sampler`: `CanvasSampler`, the stepwise generator (`step()` -> window + canvas, T times).
 
 Data comes through the canvas codec (`seqart.codecs.canvas`), files go out through
-`seqart.export.canvas`, and training through the one trainer (`seqart.family`).
+`seqart.codecs.canvas.writers`, and training through the one trainer (`seqart.family`).
 """

@@ -1,9 +1,15 @@
 """Writing clips to files people use: one registry keyed by (modality, extension).
 
-Each module in this package registers its writers when imported::
+The writers live with their modality's codec: each codec class names the
+modules that hold its writers (`Codec.writer_modules`, e.g. the notes codec's
+`seqart.codecs.notes.writers`), and each such module registers its writers
+when imported::
 
     @register_writer("notes", ".mid")
     def write_midi(clips, dest, *, tempo=120.0): ...
+
+This package holds only what every writer shares (the registry, `output`,
+option checks, GIF timing, provenance) and names no modality.
 
 A writer takes a list of clips, a destination (a path or an open stream:
 text for SVG, binary for images and MIDI) and keyword-only options. It is
@@ -21,7 +27,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
-import pkgutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,14 +55,16 @@ _unavailable: dict[str, str] = {}  # module -> why it could not be imported
 
 
 def _load_all() -> None:
-    # Every module in this package registers its own writers on import, so a new
-    # modality adds a file here and nothing else changes. A module whose
+    # Each codec names its writer modules, which register themselves on import, so a new
+    # modality adds its codec folder and nothing here changes. A module whose
     # third-party package is missing must not stop the others from working.
     global _loaded
     if not _loaded:
-        for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        from seqart.codecs import codec_class, known_modalities
+
+        for mod in sorted({m for name in known_modalities() for m in codec_class(name).writer_modules}):
             try:
-                importlib.import_module(f"{__name__}.{mod}")
+                importlib.import_module(mod)
             except ImportError as e:
                 _unavailable[mod] = str(e)
         _loaded = True
@@ -76,7 +83,7 @@ def writer_for(modality: str, path: Path | str, ext: str | None = None) -> Write
     if fn is None:
         what = f"{ext} files" if ext else "a file without an extension"
         known = ", ".join(known_extensions(modality)) or "none"
-        missing = "".join(f"; seqart.export.{m} not loaded: {why}" for m, why in sorted(_unavailable.items()))
+        missing = "".join(f"; {m} not loaded: {why}" for m, why in sorted(_unavailable.items()))
         raise SeqartError(f"{path}: cannot write {what} from {modality} clips (known extensions: {known}){missing}")
     return fn
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from seqart import limits
 from seqart.clip import Clip
-from seqart.codecs.strokes import rdp_indices
+from seqart.formats.stroke3 import rdp_indices
 from seqart.errors import SeqartError
 from seqart.formats.sketches import clean_strokes, drawing_clip
 

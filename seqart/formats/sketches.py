@@ -98,7 +98,7 @@ def check_coordinates(values: np.ndarray, where: str) -> None:
 
 def drawing_clip(strokes: list, where: str, options: dict, **meta) -> Clip:
     """Absolute polylines -> one stroke Clip (stroke-3 rows plus the end frame)."""
-    from seqart.codecs.strokes import stroke3_to_clip, strokes_to_stroke3
+    from seqart.formats.stroke3 import stroke3_to_clip, strokes_to_stroke3
 
     s3 = strokes_to_stroke3(clean_strokes(strokes, where))
     return stroke3_to_clip(s3, float(options.get("rate", 60.0)), **meta)
@@ -149,7 +149,7 @@ def _npz_drawings(path: Path, split: str, items: np.ndarray, lengths: np.ndarray
 
 
 def _npz_clip(path: Path, where: str, s: np.ndarray, options: dict) -> Clip:
-    from seqart.codecs.strokes import stroke3_to_clip
+    from seqart.formats.stroke3 import stroke3_to_clip
 
     if s.ndim != 2 or s.shape[1] != 3 or s.dtype.kind not in "iuf":
         raise SeqartError(f"{path}: {where} is not an (N, 3) stroke-3 array of numbers")

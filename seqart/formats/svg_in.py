@@ -30,7 +30,7 @@ import svgelements as se
 
 from seqart import limits
 from seqart.clip import Clip
-from seqart.codecs.strokes import rdp_indices
+from seqart.formats.stroke3 import rdp_indices
 from seqart.errors import SeqartError
 from seqart.formats.sketches import check_coordinates, clean_strokes, drawing_clip
 

@@ -56,6 +56,7 @@ DEFAULTS = STROKE_DEFAULTS | {
 class HandwritingCodec(StrokesCodec):
     modality = "handwriting"
     suffixes = ()  # recognised by `claims` (line files, transcripts), not by a suffix alone
+    writer_modules = ("seqart.codecs.handwriting.writers",)  # the strokes writers, for handwriting clips
     training_options = StrokesCodec.training_options
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 
 from seqart.clip import Clip
+from seqart.codecs.strokes.raster import write_gif, write_png
+from seqart.codecs.strokes.svg import write_svg
 from seqart.export import register_writer
-from seqart.export.raster import write_gif, write_png
-from seqart.export.svg import write_svg
 
 
 def _as_strokes(fn):

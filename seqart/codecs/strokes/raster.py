@@ -22,8 +22,8 @@ from PIL import Image, ImageColor, ImageDraw
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
 from seqart.export.gif_timing import frame_durations_ms
-from seqart.export.sheet import Sheet, lay_out
-from seqart.export.svg import _as_list, _check_positive
+from seqart.codecs.strokes.sheet import Sheet, lay_out
+from seqart.codecs.strokes.svg import _as_list, _check_positive
 
 SUPERSAMPLE = 4  # drawn at 4x, then 4x4 blocks averaged: 17 grey levels of anti-aliasing
 MM_PER_INCH = 25.4

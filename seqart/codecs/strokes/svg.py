@@ -33,7 +33,7 @@ from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
 from seqart.export.provenance import provenance_text
-from seqart.export.sheet import Sheet, lay_out
+from seqart.codecs.strokes.sheet import Sheet, lay_out
 
 
 def fmt(v: float) -> str:

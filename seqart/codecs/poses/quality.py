@@ -31,7 +31,7 @@ import numpy as np
 
 from seqart.clip import Clip
 from seqart.codecs.poses import clip_to_motion
-from seqart.kinematics import heading, joint_positions, local_transforms, yaw_matrix
+from seqart.codecs.poses.kinematics import heading, joint_positions, local_transforms, yaw_matrix
 
 LEG = re.compile(r"thigh|shin|knee|foot|toe|ankle|buttock|upleg|leg|calf|hip", re.I)
 ARM = re.compile(r"collar|clavicle|shoulder|shldr|arm|elbow|hand|wrist|thumb|index|mid|ring|pinky|finger", re.I)

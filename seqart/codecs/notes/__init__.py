@@ -18,7 +18,7 @@ predicted together. A chord's dt = 0 maps to exactly log(eps), a spike the
 mixture can fit with one narrow component; on the way out, values within
 `snap` seconds of zero become exactly 0 so sampled chords stay chords.
 
-Grid time (option `time = "grid"`, `seqart.codecs.note_grid`): dt and dur
+Grid time (option `time = "grid"`, `seqart.codecs.notes.grid`): dt and dur
 become classes of whole steps on the data's grid (inferred when fitting,
 stored with its vocabulary in the options, so the checkpoint carries it).
 The head then holds no mixture: dt, dur, pitch and velocity are four
@@ -44,7 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from seqart.clip import Clip
-from seqart.codecs import note_grid, register
+from seqart.codecs import register
+from seqart.codecs.notes import grid as note_grid
 from seqart.codecs.base import Codec, Norm
 from seqart.errors import SeqartError
 from seqart.layout import Categorical, Layout, Mixture
@@ -135,6 +136,7 @@ def channels(program: bool) -> tuple[str, ...]:
 @register
 class NotesCodec(Codec):
     modality = "notes"
+    writer_modules = ("seqart.codecs.notes.writers",)
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
     legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
@@ -189,6 +191,21 @@ class NotesCodec(Codec):
             raise SeqartError(f"{path}: not a notes file (expected .mid/.midi or a JSB chorales .json)")
         bins, prog = int(o["velocity_bins"]), bool(o["program"])
         return {k: [notes_to_clip(n, m, bins, prog) for n, m in v] for k, v in splits.items()}
+
+    def renderer(self, options: dict, prefix: str):
+        from seqart.codecs.notes.live import NoteRenderer
+
+        return NoteRenderer(self, options, prefix)
+
+    def phrase_clip(self, notes: np.ndarray) -> Clip:
+        from seqart.codecs.notes.live import phrase_clip
+
+        return phrase_clip(self, notes)
+
+    def baselines(self, train: list[Clip], valid: list[Clip]):
+        from seqart.codecs.notes.baselines import NoteBaselines
+
+        return NoteBaselines(self, train, valid)
 
     def describe_data(self, path: Path) -> list[str]:
         """Lines saying which track was taken from each MIDI file under `path` (none for JSB rolls)."""

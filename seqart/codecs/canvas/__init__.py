@@ -59,6 +59,7 @@ def pixel_channels(n: int) -> tuple[str, ...]:
 @register
 class CanvasCodec(Codec):
     modality = "canvas"
+    writer_modules = ("seqart.codecs.canvas.writers",)
     family = "draw"  # seqart.family: images train DRAW
     suffixes = PICTURES + IDX
     training_options = ("binarize", "threshold", "binarize_seed", "invert", "line_width")

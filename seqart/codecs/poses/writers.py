@@ -25,13 +25,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from seqart.clip import Clip
-from seqart.codecs.pose_features import mirror_name
+from seqart.codecs.poses.features import mirror_name
 from seqart.codecs.poses import clip_to_motion
 from seqart.errors import SeqartError
 from seqart.export import output, register_writer
 from seqart.export.gif_timing import frame_durations_ms
 from seqart.formats.bvh import Motion, bvh_text
-from seqart.kinematics import forward_kinematics, joint_positions
+from seqart.codecs.poses.kinematics import forward_kinematics, joint_positions
 
 # Frames are palette images with these five colours, so GIFs need no quantising (fast, deterministic).
 PALETTE = [(255, 255, 255), (200, 200, 200), (40, 90, 200), (200, 50, 40), (40, 40, 40)]

@@ -38,7 +38,7 @@ import numpy as np
 
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, Skeleton
-from seqart.kinematics import (forward_kinematics, heading, joint_positions, local_transforms, matrix_to_6d,
+from seqart.codecs.poses.kinematics import (forward_kinematics, heading, joint_positions, local_transforms, matrix_to_6d,
                                matrix_to_euler, rotation_order, sixd_to_matrix, wrap_angle, yaw_matrix)
 
 ROOT_CHANNELS = ("root.dx", "root.dz", "root.dyaw", "root.y")

@@ -1,6 +1,6 @@
 """Motion-capture poses: BVH files in, BVH files out, for any skeleton.
 
-The channels are described in `pose_features` (root motion as velocities in
+The channels are described in `features` (root motion as velocities in
 the body's facing frame plus height, joint rotations in 6-D, optional 6-D
 velocities). All continuous channels form one diagonal Gaussian mixture, as
 in chor-rnn (Crnkovic-Friis & Crnkovic-Friis 2016).
@@ -22,7 +22,7 @@ import numpy as np
 
 from seqart.clip import Clip
 from seqart.codecs import register
-from seqart.codecs import pose_features as pf
+from seqart.codecs.poses import features as pf
 from seqart.codecs.base import Codec, Norm
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, Skeleton, read_bvh
@@ -33,7 +33,7 @@ DEFAULTS = {
     "source_fps": 0.0,  # frames per second of the files; 0 = their Frame Time
     "trim_start": 0,  # source frames dropped from the start of every file (CMU's first is a rest pose)
     "static_deg": 0.5,  # joints whose angles vary less (std, degrees) carry no channels
-    "velocity": True,  # add 6-D rotation velocities (see pose_features)
+    "velocity": True,  # add 6-D rotation velocities (see features)
     "drift": 0.1,  # weight of the absolute rotation when decoding with velocities
     "mirror": 0.5,  # chance of a left/right mirrored copy when training
     "speed": 0.0,  # training plays clips at a random speed in [1 - speed, 1 + speed]
@@ -59,6 +59,7 @@ LEARNT = ("skeleton", "kept", "static", "constant", "body_height")
 @register
 class PosesCodec(Codec):
     modality = "poses"
+    writer_modules = ("seqart.codecs.poses.writers",)
     suffixes = (".bvh",)
     option_ranges = {"fps": (0.0, 1000.0, False), "source_fps": (0.0, 10000.0, True), "trim_start": (0, 10**9, True),
                      "static_deg": (0.0, 360.0, True), "drift": (0.0, 1.0, False), "mirror": (0.0, 1.0, True),
@@ -163,7 +164,7 @@ class PosesCodec(Codec):
         return float(round(fps)) if abs(fps - round(fps)) < 1e-4 * fps else fps
 
     def motion_to_clip(self, motion: Motion, **meta) -> Clip:
-        """A BVH motion -> a poses Clip at the codec's fps (one frame shorter: see pose_features)."""
+        """A BVH motion -> a poses Clip at the codec's fps (one frame shorter: see features)."""
         frames = pf.encode(motion, self.info(), self.source_fps(motion))
         # "recorded": decoding gives the motion as it was captured (feet are never pinned)
         return Clip(frames, self.layout.channels, "poses", fps=float(self.options["fps"]),
@@ -193,6 +194,11 @@ class PosesCodec(Codec):
         return clip if frames is clip.frames else clip.with_frames(frames)
 
     # --- generation -----------------------------------------------------------------------------
+    def renderer(self, options: dict, prefix: str):
+        from seqart.codecs.poses.live import PoseRenderer
+
+        return PoseRenderer(self, options, prefix)
+
     def configure_sampler(self, sampler, options: dict) -> None:
         """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
         options = dict(options)
