@@ -121,6 +121,21 @@ def test_the_core_and_live_and_export_import_no_modality_codec_by_name():
     assert not bad, f"modality codecs imported by name (dispatch through the codec instead): {bad}"
 
 
+def test_formats_import_no_codec():
+    """Readers build clips with `seqart.formats` helpers only; codecs import formats, never the reverse."""
+    bad = {}
+    for p in sorted((PKG / "formats").rglob("*.py")):
+        mods = []
+        for n in ast.walk(ast.parse(p.read_text())):
+            if isinstance(n, ast.ImportFrom) and n.module:
+                mods.append(n.module)
+            elif isinstance(n, ast.Import):
+                mods += [a.name for a in n.names]
+        if any(m.startswith("seqart.codecs") for m in mods):
+            bad[_rel(p)] = [m for m in mods if m.startswith("seqart.codecs")]
+    assert not bad, f"formats importing codecs (a cycle): {bad}"
+
+
 def test_no_module_outside_the_codecs_names_a_modality_or_a_channel():
     names = _names()
     assert {"strokes", "notes", "poses", "pitch", "dx", "pen", "dt"} <= names  # the check looks for real names
