@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from seqart.codecs.base import Codec, Norm
 from seqart.errors import SeqartError
 
 _REGISTRY: dict[str, type[Codec]] = {}
+_loaded = False
 
 
 def register(cls: type[Codec]) -> type[Codec]:
@@ -16,14 +19,16 @@ def register(cls: type[Codec]) -> type[Codec]:
 
 
 def _load_all() -> None:
-    # Imported here so each codec module registers itself exactly once.
+    # Each package in this folder is one modality's codec and registers itself when imported, so a
+    # new modality is a new folder here and nothing else. Strokes first: others build on it.
+    global _loaded
+    if _loaded:
+        return
     import seqart.codecs.strokes  # noqa: F401
-    for name in ("notes", "poses", "handwriting", "canvas"):
-        try:
-            __import__(f"seqart.codecs.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"seqart.codecs.{name}":
-                raise
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg:
+            importlib.import_module(f"{__name__}.{info.name}")
+    _loaded = True
 
 
 def codec_class(modality: str) -> type[Codec]:
