@@ -216,10 +216,15 @@ class Codec:
 
         return Renderer(self, options, prefix)
 
+    def view_options(self, offset_std_px: float) -> dict:
+        """`renderer` options for showing this codec's frames on a page (the studio), where one
+        standard deviation of the training data's offsets is `offset_std_px` pixels; none by default."""
+        return {}
+
     def phrase_clip(self, notes: np.ndarray) -> Clip:
         """A primer from played notes: (N, 4) pitch 0-127, velocity 1-127, start and duration in seconds,
         sorted by onset (`seqart.live.phrase`). ValueError where this modality cannot take a phrase."""
-        raise ValueError(f"the model's channels {self.layout.channels} are not notes: it cannot take a phrase")
+        raise ValueError(f"the model's channels {self.layout.channels} have no pitch: it cannot take a phrase")
 
     def drawing_clip(self, points: np.ndarray) -> Clip:
         """A primer from a drawing: (N, 3) absolute x, y, lifted (1 on a stroke's last point).

@@ -34,7 +34,7 @@ def px_per_unit(codec) -> float:
 def drawing_rows(codec, points: np.ndarray) -> np.ndarray:
     """(N, 3) canvas x, y, lifted -> (N', 3) rows in model units, each stroke RDP-simplified,
     translated so the drawing starts at the origin."""
-    from seqart.codecs.strokes import rdp
+    from seqart.formats.stroke3 import rdp
 
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     ends = np.flatnonzero(pts[:, 2] > 0.5)
@@ -55,12 +55,9 @@ def drawing_rows(codec, points: np.ndarray) -> np.ndarray:
 
 
 def render_options(codec) -> dict:
-    """Options for the live renderer that turns frames into the page's events."""
-    if codec.modality == "poses":  # joint positions, the dancer kept above the origin
-        return {"pose": "positions", "root_motion": False}
-    if {"dx", "dy", "pen"} <= set(codec.layout.channels):  # the pen's absolute position in canvas pixels
-        return {"scale": px_per_unit(codec)}
-    return {}
+    """Options for the live renderer that turns frames into the page's events (the codec's view of
+    a page: a pen in canvas pixels, a dancer's joint positions kept above the origin...)."""
+    return codec.view_options(OFFSET_STD_PX)
 
 
 def primer(model, msg: dict, uploads) -> tuple[Clip | None, dict]:

@@ -199,6 +199,10 @@ class PosesCodec(Codec):
 
         return PoseRenderer(self, options, prefix)
 
+    def view_options(self, offset_std_px: float) -> dict:
+        """Joint positions, the dancer kept above the origin."""
+        return {"pose": "positions", "root_motion": False}
+
     def configure_sampler(self, sampler, options: dict) -> None:
         """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
         options = dict(options)

@@ -99,6 +99,10 @@ class StrokesCodec(Codec):
 
         return PenRenderer(self, options, prefix)
 
+    def view_options(self, offset_std_px: float) -> dict:
+        """The pen's absolute position in page pixels."""
+        return {"scale": offset_std_px / float(self.norm.scale[0])}
+
     def drawing_clip(self, points: np.ndarray) -> Clip:
         from seqart.codecs.strokes.live import drawing_clip
 
