@@ -45,8 +45,9 @@ import numpy as np
 
 from seqart.clip import Clip
 from seqart.codecs import register
-from seqart.codecs.notes import grid as note_grid
 from seqart.codecs.base import Codec, Norm
+from seqart.codecs.notes import grid as note_grid
+from seqart.codecs.notes.music import dynamics, scale_pitches  # noqa: F401 - scale_pitches is public here
 from seqart.errors import SeqartError
 from seqart.layout import Categorical, Layout, Mixture
 
@@ -73,25 +74,7 @@ DEFAULTS = {
     "dynamics": 12,  # velocity shaping when writing generated notes, MIDI units either way (0: as sampled)
 }
 TIMES = ("seconds", "grid")
-SCALES = {
-    "major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "harmonic_minor": (0, 2, 3, 5, 7, 8, 11),
-    "dorian": (0, 2, 3, 5, 7, 9, 10), "mixolydian": (0, 2, 4, 5, 7, 9, 10), "pentatonic": (0, 2, 4, 7, 9),
-    "minor_pentatonic": (0, 3, 5, 7, 10), "blues": (0, 3, 5, 6, 7, 10), "chromatic": tuple(range(12)),
-}
-TONICS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 SAMPLE_OPTIONS = ("scale", "tempo", "prime_bars", "dynamics")
-
-
-def scale_pitches(spec: str) -> list[int]:
-    """"D:dorian" (or "F#:minor", "Bb:major") -> every MIDI pitch 0..127 in that scale."""
-    tonic, _, mode = spec.partition(":")
-    mode = mode or "major"
-    t = tonic.strip()
-    if not t or t[0].upper() not in TONICS or mode not in SCALES or len(t) > 2 or (len(t) == 2 and t[1] not in "#b"):
-        raise SeqartError(f"scale={spec!r}: expected TONIC:MODE, e.g. C:major or F#:minor "
-                          f"(modes: {', '.join(SCALES)})")
-    root = (TONICS[t[0].upper()] + (1 if t[1:] == "#" else -1 if t[1:] == "b" else 0)) % 12
-    return [p for p in range(128) if (p - root) % 12 in SCALES[mode]]
 
 
 def notes_to_clip(notes: np.ndarray, meta: dict, bins: int = 8, program: bool = False) -> Clip:
@@ -102,17 +85,6 @@ def notes_to_clip(notes: np.ndarray, meta: dict, bins: int = 8, program: bool = 
     cols = [dt, notes[:, 1], notes[:, 2], vel_bin] + ([notes[:, 4]] if program else [])
     meta = dict(meta) | {"velocity_bins": bins}
     return Clip(np.column_stack(cols), channels(program), "notes", time_channel="dt", meta=meta)
-
-
-def dynamics(start_s: np.ndarray, pitch: np.ndarray, bpm: float, amount: float) -> np.ndarray:
-    """Velocity offsets (N,) in MIDI units, at most `amount` either way, from two rules players
-    follow: a note on the beat is stressed and one between eighths is light (metre), and a
-    higher note is louder than a lower one (contour, one octave from the piece's median = full)."""
-    beats = start_s * float(bpm) / 60.0
-    on = [np.abs(beats * k - np.round(beats * k)) < 0.01 * k for k in (1, 2)]  # on the beat, on an eighth
-    metre = np.where(on[0], 1.0, np.where(on[1], 0.0, -1.0))
-    contour = np.clip((pitch - np.median(pitch)) / 12.0, -1.0, 1.0) if len(pitch) else pitch
-    return float(amount) * (0.5 * metre + 0.5 * contour)
 
 
 def clip_to_notes(clip: Clip, bins: int = 8, program: int = 0) -> np.ndarray:
