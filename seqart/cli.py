@@ -168,28 +168,41 @@ def interpolate(
 
 @app.command()
 def write(
-    text: str = typer.Argument(..., metavar="TEXT", help="What to write (one line)."),
+    text: Optional[str] = typer.Argument(None, metavar="TEXT", help="What to write (wrapped to --chars-per-line)."),
     model: Path = typer.Option(..., "--model", help="A handwriting model: run folder, model folder or shipped name."),
+    text_file: Optional[Path] = typer.Option(None, "--text-file", help="Write this UTF-8 file's text instead of TEXT "
+                                             "(blank lines separate paragraphs)."),
     out: Path = typer.Option(..., "--out", help="Output file: .svg (one <path> per stroke), .png or .gif."),
     bias: float = typer.Option(0.0, "--bias", help="Graves' sampling bias b: neater as b grows."),
     temperature: float = typer.Option(1.0, "--temperature", "-t"),
     seed: int = typer.Option(0, help="Same seed, same model: byte-identical output."),
-    width_mm: float = typer.Option(150.0, "--width-mm", help="The line's width on the page, in mm."),
+    width_mm: float = typer.Option(150.0, "--width-mm", help="The widest line's width on the page, in mm."),
+    chars_per_line: Optional[int] = typer.Option(None, "--chars-per-line", help="Wrap at this many characters "
+                                                 "(default: --width-mm / 3, ordinary handwriting's pace)."),
     style: Optional[Path] = typer.Option(None, "--style", help="A line in the hand to imitate (.svg, .ndjson, "
                                          "IAM-OnDB .xml) with its transcript beside it, or give --style-text."),
     style_text: Optional[str] = typer.Option(None, "--style-text", help="What the --style line says."),
 ):
-    """Write TEXT in a trained hand, as a single-line centreline drawing."""
+    """Write TEXT (or --text-file) in a trained hand, as a single-line centreline drawing, wrapped into lines."""
     from seqart.export import export_clips
-    from seqart.handwrite import page_options, write_line
+    from seqart.handwrite import MM_PER_CHAR, page_options, write_page
+    from seqart.limits import read_text
 
     if not width_mm > 0 or width_mm == float("inf"):
         raise SeqartError(f"--width-mm must be a positive number of mm, not {width_mm}")
+    if chars_per_line is not None and chars_per_line < 1:
+        raise SeqartError(f"--chars-per-line must be at least 1, not {chars_per_line}")
     if style_text is not None and style is None:
         raise SeqartError("--style-text needs --style (the line it transcribes)")
-    clip = write_line(model, text, bias=bias, temperature=temperature, seed=seed, style=style, style_text=style_text)
+    if (text is None) == (text_file is None):
+        raise SeqartError("give the text to write either as TEXT or as --text-file FILE (one of the two)")
+    source = "text" if text_file is None else str(text_file)
+    text = read_text(text_file) if text_file is not None else text
+    wrap_at = chars_per_line or max(1, int(width_mm / MM_PER_CHAR))
+    clip = write_page(model, text, chars_per_line=wrap_at, source=source, bias=bias, temperature=temperature,
+                      seed=seed, style=style, style_text=style_text)
     export_clips([clip], out, **page_options(clip, width_mm))
-    typer.echo(f"wrote {out} ({len(clip) - 1} points)", err=True)
+    typer.echo(f"wrote {out} ({clip.meta['text'].count(chr(10)) + 1} lines, {len(clip) - 1} points)", err=True)
 
 
 @app.command("make-handwriting")

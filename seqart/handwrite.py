@@ -20,6 +20,9 @@ from seqart.modelio import load_model
 from seqart.sample import Sampler
 
 POINTS_PER_CHAR = 60  # IAM-OnDB averages ~25 points a character, the synthetic set ~13
+MM_PER_CHAR = 3.0  # ordinary handwriting's pace: the default wrap is --width-mm / 3 characters a line
+LINE_PITCH = 1.4  # baseline to baseline, in median line heights (ink top to bottom)
+MAX_TEXT_CHARS = 20_000  # a text file longer than this is refused: ~3 h of writing at the pace above
 
 
 def write_line(run: Path | str, text: str, *, bias: float = 0.0, temperature: float = 1.0, seed: int = 0,
@@ -48,6 +51,56 @@ def write_line(run: Path | str, text: str, *, bias: float = 0.0, temperature: fl
     made = provenance(model_name(run), seed=seed, temperature=temperature, bias=bias, text=text,
                       style=None if style is None else Path(style).name)
     return clip.with_frames(clip.frames, meta=clip.meta | {"text": text, "source": text, "provenance": made})
+
+
+def wrap(text: str, chars_per_line: int) -> list[str]:
+    """Text -> lines of at most `chars_per_line` characters, broken between words (a longer word
+    stands alone); blank lines separate paragraphs and are kept out of the writing."""
+    import textwrap
+
+    lines = []
+    for paragraph in text.splitlines():
+        lines += textwrap.wrap(" ".join(paragraph.split()), chars_per_line, break_long_words=False)
+    return lines
+
+
+def write_page(run: Path | str, text: str, *, chars_per_line: int, source: str = "text", **options) -> Clip:
+    """Several lines of `text`, wrapped at `chars_per_line`, each written by `write_line` (seed, seed + 1...)
+    and stacked left-aligned `LINE_PITCH` line heights apart into one clip, the pen moving line to line.
+
+    options: those of `write_line` (bias, temperature, seed, style, style_text). Every character is checked
+    against the model's alphabet before anything is written; `source` names the text in errors.
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        raise SeqartError(f"{source}: {len(text)} characters, more than the {MAX_TEXT_CHARS} seqart write takes")
+    lines = wrap(text, chars_per_line)
+    if not lines:
+        raise SeqartError(f"{source}: text is empty: nothing to write")
+    _, codec, _ = load_model(Path(run))
+    if hasattr(codec, "encode_text"):  # a model without a window is refused by write_line itself
+        codec.encode_text(" ".join(lines), source)
+    seed = options.pop("seed", 0)
+    written = [write_line(run, line, seed=seed + i, **options) for i, line in enumerate(lines)]
+    if len(written) == 1:
+        return written[0]
+    return stack_lines(written, "\n".join(lines))
+
+
+def stack_lines(lines: list[Clip], text: str) -> Clip:
+    """Line clips -> one clip: each line's ink starts at x = 0, its ink centre LINE_PITCH line heights below the last."""
+    from seqart.codecs.strokes import clip_to_stroke3, stroke3_to_clip, stroke3_to_strokes, strokes_to_stroke3
+
+    inked = [stroke3_to_strokes(clip_to_stroke3(c)) for c in lines]  # per line, absolute polylines (K, 2)
+    boxes = [(np.concatenate(s).min(0), np.concatenate(s).max(0)) if s else (np.zeros(2), np.zeros(2)) for s in inked]
+    pitch = LINE_PITCH * max(float(np.median([hi[1] - lo[1] for lo, hi in boxes])), 1.0)
+    page = []
+    for i, (strokes, (lo, hi)) in enumerate(zip(inked, boxes)):
+        shift = np.array([-lo[0], i * pitch - (lo[1] + hi[1]) / 2], np.float32)
+        page += [s + shift for s in strokes]
+    first = lines[0]
+    clip = stroke3_to_clip(strokes_to_stroke3(page), first.fps or 60.0)
+    meta = first.meta | {"text": text, "source": text.split("\n")[0], "provenance": first.meta["provenance"] | {"text": text}}
+    return clip.with_frames(clip.frames, modality=first.modality, meta=meta)
 
 
 def page_options(clip: Clip, width_mm: float) -> dict:
