@@ -54,7 +54,7 @@ def codec_for_path(path: Path, options: dict | None = None) -> Codec:
 
         check_regular(path)  # a FIFO, a device or a huge file is named as such, not as a file type
     for cls in _REGISTRY.values():  # a codec that recognises a whole folder (handwriting: drawings + transcripts)
-        if hasattr(cls, "claims") and cls.claims(path):
+        if cls.claims(path):
             return cls(options)
     files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if p.is_file())
     for f in files:

@@ -82,6 +82,12 @@ class Codec:
         check_ranges({"codec": self.options}, {("codec", k): r for k, r in self.option_ranges.items()})
         self.norm = norm or Norm.identity(len(self.layout.continuous))
 
+    @classmethod
+    def claims(cls, path: Path) -> bool:
+        """Whether this codec recognises a whole file or folder by more than its files' suffixes
+        (handwriting: drawings with a transcript beside each); asked before any suffix."""
+        return False
+
     # --- what subclasses provide -------------------------------------------------
     @property
     def layout(self) -> Layout:
