@@ -1,6 +1,7 @@
 """The studio's pages in a real browser (headless Debian chromium): draw with mouse events and see
 the model's completion arrive; move the temperature slider and see it used; open Inside on the
-drawing and find its heat maps, and brush a span for the select view."""
+drawing and find its heat maps, and brush a span for the select view; play notes on the computer
+keyboard and get the model's continuation."""
 
 from __future__ import annotations
 
@@ -91,3 +92,18 @@ def test_inside_shows_the_heat_maps_of_the_drawing(studio, page):
         .move_by_offset(9, 0).release().perform()
     wait_for(page, "document.body.dataset.selected !== undefined")
     assert page.find_element("id", "span").text.count("-") == 1
+
+
+def test_play_notes_and_get_a_continuation(studio, page):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    page.get(studio.base + "/play")
+    wait_for(page, "document.body.dataset.ready")
+    chain = ActionChains(page)
+    for key in "asdfgfdsa":  # C D E F G F E D C
+        chain.key_down(key).pause(0.1).key_up(key).pause(0.05)
+    chain.perform()
+    assert page.find_element("id", "played").text == "9"
+    page.find_element("id", "continue").click()
+    wait_for(page, "Number(document.getElementById('model-notes').textContent) >= 3")
+    assert page.find_element("id", "temperature-used").text == page.find_element("id", "temperature-value").text

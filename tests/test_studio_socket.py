@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,25 @@ def test_a_broken_model_is_a_message(tmp_path, tiny_strokes):
             assert ask(ws, {"cmd": "continue", "model": "sheep", "frames": 3}, until=("end",))[-1]["frames"] <= 3
     finally:
         s.close()
+
+
+def test_a_midi_upload_primes_and_the_answer_exports_as_midi(studio, tmp_path):
+    import base64
+
+    tune = Path(__file__).resolve().parent.parent / "datasets" / "midi" / "nottingham" / "jigs1.mid"
+    req = urllib.request.Request(f"{studio.base}/upload?name=jigs1.mid", data=tune.read_bytes(), method="POST")
+    key = json.loads(urllib.request.urlopen(req, timeout=30).read())["upload"]
+    with studio.socket() as ws:
+        got = ask(ws, {"cmd": "continue", "model": "nottingham", "upload": key, "echo": True, "seconds": 3, "seed": 2},
+                  until=("end",))
+        primer = [m for m in got if m["type"] == "event" and m.get("primer")]
+        answer = [m for m in got if m["type"] == "event" and not m.get("primer")]
+        assert primer and answer and answer[0]["t"] >= primer[-1]["t"]  # the answer follows the tune
+        phrase = [[m["args"][0], m["args"][1], m["t"], m["args"][2]] for m in primer + answer]
+        f = ask(ws, {"cmd": "export", "model": "nottingham", "format": "mid", "phrase": phrase}, until=("file",))[-1]
+    out = tmp_path / f["name"]
+    out.write_bytes(base64.b64decode(f["data"]))
+    import seqart
+
+    notes = seqart.read(out)[0]
+    assert len(notes) == len(phrase)

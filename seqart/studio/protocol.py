@@ -127,6 +127,12 @@ def _pace(v, where: str) -> float:
     return float(v)
 
 
+def _flag(v, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise SeqartError(f"{where} must be true or false")
+    return v
+
+
 def _format(v, where: str) -> str:
     if v not in ("svg", "png", "gif", "mid", "bvh", "npz", "csv"):
         raise SeqartError(f"{where} must be a file type: svg, png, gif, mid, bvh, npz or csv")
@@ -136,12 +142,13 @@ def _format(v, where: str) -> str:
 # command -> {field: checker}. Primers: `drawing` rows (x, y, lifted) in canvas pixels, `phrase`
 # rows (pitch, velocity, start s, duration s), `upload` an id from POST /upload (a file read by
 # the CLI's strict readers). Frames and seconds bound a continuation of a streaming model; pace
-# plays it at that many times the model's own time (a drawing's rate, a tune's tempo), 0 unpaced.
+# plays it at that many times the model's own time (a drawing's rate, a tune's tempo), 0 unpaced;
+# echo sends the primer's own events first (an uploaded file the page has not seen).
 PRIME = {"drawing": _rows(3), "phrase": _rows(4), "upload": _upload}
 COMMANDS: dict[str, dict] = {
     "models": {},
     "continue": {"model": _name, "temperature": _quantity("temperature"), "seed": _quantity("seed"),
-                 "frames": _quantity("frames"), "seconds": _quantity("seconds"), "pace": _pace, **PRIME},
+                 "frames": _quantity("frames"), "seconds": _quantity("seconds"), "pace": _pace, "echo": _flag, **PRIME},
     "temperature": {"value": _quantity("temperature")},
     "stop": {},
     "export": {"model": _name, "format": _format, **PRIME},

@@ -15,6 +15,8 @@ import base64
 import io
 import json
 
+import numpy as np
+
 from seqart.errors import SeqartError
 from seqart.studio import protocol
 from seqart.studio.primers import primer
@@ -30,6 +32,7 @@ class Session:
         self.sampler = None
         self.stopping = False
         self.inside = None  # the last Inside result (seqart.studio.inside), for select and match
+        self.last = None  # (model, primer clip or None, generated frames) of the last continuation, for export
 
     async def send(self, obj: dict) -> None:
         await self.ws.send_text(json.dumps(obj, separators=(",", ":")))
@@ -72,17 +75,34 @@ class Session:
         if clip is not None:
             await asyncio.to_thread(sampler.prime, clip)
         self.sampler, self.stopping = sampler, False
-        await self.send({"type": "start", "id": msg.get("id"), "model": model.name, "modality": model.modality,
-                         "temperature": sampler.temperature, "primed": 0 if clip is None else len(clip)})
+        self.last = (model, clip, [])
+        start = {"type": "start", "id": msg.get("id"), "model": model.name, "modality": model.modality,
+                 "temperature": sampler.temperature, "primed": 0 if clip is None else len(clip)}
+        await self.send(start | _skeleton(renderer))
+        t0 = await self._primer_events(msg, clip, renderer)
         self.task = asyncio.create_task(self._stream(msg.get("id"), sampler, renderer, msg.get("seconds"),
-                                                     msg.get("pace", 0.0)))
+                                                     msg.get("pace", 0.0), t0))
 
-    async def _stream(self, msg_id, sampler, renderer, seconds, pace: float) -> None:
-        """Step the sampler on a worker thread; send each frame's events with its time in seconds,
-        at `pace` times the model's time (0: as fast as it goes)."""
-        t, n, reason = 0.0, 0, "end"
+    async def _primer_events(self, msg, clip, renderer) -> float:
+        """The primer's time in seconds (generated frames follow it); its events too, with echo."""
+        if clip is None:
+            return 0.0
+        t = 0.0
+        for frame in clip.frames[~model_end(clip, renderer.codec)]:
+            t += renderer.seconds(frame)
+            if msg.get("echo"):
+                for ev in renderer.events(frame, t, 1.0):
+                    await self.send({"type": "event", "id": msg.get("id"), "primer": True, "t": round(t, 6),
+                                     "address": ev.address, "args": list(ev.args)})
+        return t
+
+    async def _stream(self, msg_id, sampler, renderer, seconds, pace: float, t0: float = 0.0) -> None:
+        """Step the sampler on a worker thread; send each frame's events with its time in seconds
+        (after the primer's t0), at `pace` times the model's time (0: as fast as it goes)."""
+        t, n, reason = t0, 0, "end"
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = loop.time() - t0 / pace if pace > 0 else loop.time()
+        kept = self.last[2]
         try:
             while True:
                 if self.stopping:
@@ -93,15 +113,16 @@ class Session:
                     break
                 t += renderer.seconds(frame)
                 n += 1
+                kept.append(frame)
                 if pace > 0:
                     await asyncio.sleep(max(0.0, began + t / pace - loop.time()))
                 for ev in renderer.events(frame, t, 1.0):  # beats = seconds: one beat a second
                     await self.send({"type": "event", "id": msg_id, "i": n, "t": round(t, 6),
                                      "address": ev.address, "args": list(ev.args), "T": sampler.temperature})
-                if seconds is not None and t >= seconds:
+                if seconds is not None and t - t0 >= seconds:
                     reason = "seconds"
                     break
-            await self.send({"type": "end", "id": msg_id, "frames": n, "seconds": round(t, 6), "reason": reason})
+            await self.send({"type": "end", "id": msg_id, "frames": n, "seconds": round(t - t0, 6), "reason": reason})
         except SeqartError as e:
             await self.error(str(e), msg_id)
         except Exception as e:  # noqa: BLE001 - the socket closed, or a model failed mid-way
@@ -130,13 +151,24 @@ class Session:
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
         clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
         if clip is None:
-            raise SeqartError("export: nothing to export yet")
+            clip = self._last_clip(model)
         text = msg["format"] == "svg"
         buf = io.StringIO() if text else io.BytesIO()
         await asyncio.to_thread(export_clips, [clip], buf, msg["format"])
         data = buf.getvalue().encode() if text else buf.getvalue()
         await self.send({"type": "file", "id": msg.get("id"), "format": msg["format"],
                          "name": f"seqart-{model.name}.{msg['format']}", "data": base64.b64encode(data).decode()})
+
+    def _last_clip(self, model):
+        """The last continuation of this model (its primer and what was generated) as one clip."""
+        from seqart.clip import Clip
+
+        if self.last is None or self.last[0] is not model or not self.last[2]:
+            raise SeqartError("export: nothing to export yet (continue or generate first)")
+        _, primer_clip, frames = self.last
+        codec = model.codec
+        made = Clip(np.asarray(frames, np.float32), codec.layout.channels, codec.modality, **codec.clip_defaults())
+        return codec.join(primer_clip, made) if primer_clip is not None else made
 
     async def _inside(self, msg) -> None:
         from seqart.studio.inside import inspect_clip
@@ -170,3 +202,19 @@ class Session:
                                         msg.get("layer", -1))
         await self.send({"type": "select", "id": msg.get("id"), "span": list(msg["span"]), "cells": cells.tolist(),
                          "matches": [list(s) for s in spans]})
+
+
+def model_end(clip, codec) -> np.ndarray:
+    """(T,) True on a clip's end frames (strokes: pen = end), which a primer does not play."""
+    end = codec.layout.end
+    if end is None or end[0] not in clip.channels:
+        return np.zeros(len(clip), bool)
+    return clip.channel(end[0]) == end[1]
+
+
+def _skeleton(renderer) -> dict:
+    """A pose renderer's joints and their parents, for the page to draw bones between positions."""
+    sk = getattr(getattr(renderer, "decoder", None), "skeleton", None)
+    if sk is None:
+        return {}
+    return {"joints": list(sk.names), "parents": [int(p) for p in sk.parents]}
