@@ -113,6 +113,7 @@ class Sampler:
             self.allow(channel, classes)
         self._after = codec.allowed_after  # previous model frame (or None) -> {channel: mask}
         self.window = None  # a text-conditioned model's window and layers (seqart.window), given text by set_text
+        self.text: str | None = None  # what a text-conditioned model writes (set_text)
         self.watch = None  # inspection hook: fn(Watched) after every model step (module docstring)
         self._load_weights(model)
         self.fixed_z = None if z is None else np.asarray(z, np.float32)
@@ -169,6 +170,15 @@ class Sampler:
         self._prev = None  # the last model-space frame, for a codec's `allowed_after`
         if self.window is not None:
             self.window.reset()
+
+    @property
+    def waiting(self) -> bool:
+        """A text-conditioned sampler given no text yet: nothing to generate until `set_text`."""
+        return self.window is not None and self.text is None
+
+    def clear_text(self) -> None:
+        """Forget the text: a text-conditioned sampler then waits for the next `set_text`."""
+        self.text = None
 
     def set_text(self, text: str) -> None:
         """What a text-conditioned model writes next (the codec checks every character); resets the state."""

@@ -16,8 +16,7 @@ from tests.test_handwriting_write import SVG, cli
 POEM = "The owl and the cat went to sea\nin a beautiful boat.\n\nThey took some honey, and plenty of money."
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory):
+def save_writer(folder):
     """An untrained model that never draws the end token, so lines end by the window (Graves' rule)."""
     import torch
 
@@ -33,9 +32,13 @@ def hand(tmp_path_factory):
         model.head.bias[-1] = -8.0  # the pen's "end" logit
     meta = {"model": cfg.to_json(), "codec": codec.config(), "train": defaults({})["train"] | {"max_len": 0},
             "step": 0, "metrics": {}}
-    folder = tmp_path_factory.mktemp("page") / "model"
     checkpoint.save(folder, {"model": model.state_dict()}, {"model": meta})
     return folder
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    return save_writer(tmp_path_factory.mktemp("page") / "model")
 
 
 def test_wrap_breaks_between_words_and_keeps_paragraphs_apart():

@@ -15,6 +15,7 @@ that are not OSC at all are dropped the same way. Reports are limited to
     /seqart/prime/drawing f...     strokes as (x y lifted) groups, absolute coordinates
     /seqart/model        s         a run folder, model folder or shipped model name
     /seqart/piece        s         a piece .toml: its model, tempo and temperature
+    /seqart/write        s         text for a handwriting model to write (queued after what it is writing)
 
 Numbers must be finite as float32 (what clips hold) and within +-`MAX_VALUE`.
 A prime feeds the model at most its last `MAX_PRIME_FRAMES` frames (each
@@ -65,6 +66,7 @@ from seqart.live.scheduler import normal_priority
 MAX_REPORTS = 5  # status lines about bad messages per second
 MAX_VALUE = 1e6  # largest magnitude of a number in a prime
 MAX_PRIME_FRAMES = 2000  # frames a prime feeds the model at most (the last ones)
+MAX_WRITE_CHARS = 1000  # characters of one /write (about five minutes of writing)
 
 Number = (int, float)
 
@@ -273,6 +275,8 @@ class ControlServer:
             self.loads.submit(address, lambda: self._prime_job(cmd[7:], args))
         elif cmd.startswith("/prime/"):  # numbers in the message: quick, applied now
             e.command("prime", self._primer(cmd[7:], args))
+        elif cmd == "/write":
+            e.command("write", self._text(args))
         elif cmd in ("/model", "/piece"):
             if self.loader is None:
                 raise ValueError(f"{cmd[1:]} switching is not available here")
@@ -303,6 +307,19 @@ class ControlServer:
             self._next_sampler = None
             return self.engine.sampler.codec
         return nxt.codec
+
+    def _text(self, args: list) -> str:
+        """The text of a /write, whitespace runs made single spaces, checked against the model's alphabet."""
+        if len(args) != 1:
+            raise ValueError("write takes one string")
+        text = " ".join(_one_string(args, "write").split())
+        if len(text) > MAX_WRITE_CHARS:
+            raise ValueError(f"write takes at most {MAX_WRITE_CHARS} characters, not {len(text)}")
+        codec = self._codec()
+        if not hasattr(codec, "encode_text"):
+            raise ValueError(f"the {codec.modality} model playing does not write text")
+        codec.encode_text(text, "write")  # a SeqartError naming the characters the model cannot write
+        return text
 
     def _primer(self, kind: str, args: list) -> Clip:
         clip = self._build_primer(kind, args)

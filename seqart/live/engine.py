@@ -5,6 +5,8 @@ Threads (the sending one never waits on the model):
   seconds beyond the send lead (`lead`: the earliest an event can still be
   sent on time, the largest OSC `ahead` plus 20 ms), applies control
   commands between steps (a failing one is reported and the model reset);
+  a text-conditioned model waits for text (`write`): each text is written
+  once, in the order it came, then the engine waits for the next;
 * sender (`Scheduler`): sends each event at its deadline;
 * supervisor (`run`): once a second checks the sinks (reconnects, reports in
   one line) and calls `status` with the one-line state.
@@ -20,6 +22,7 @@ queued, which would otherwise wait for the old timeline.
 
 from __future__ import annotations
 
+import collections
 import gc
 import os
 import queue
@@ -53,6 +56,7 @@ class Engine:
         self.playing = True
         self.respond = False  # call and response: generate only while answering
         self.answer_until: float | None = None  # beat where the current answer stops
+        self.texts: collections.deque[str] = collections.deque()  # texts to write after the current one
         self.frames = self.resyncs = self.sequences = 0
         self.error: BaseException | None = None
         self._zero_run = 0
@@ -195,7 +199,7 @@ class Engine:
 
     def _want_frame(self) -> bool:
         """Whether to generate now: frames are wanted until `lookahead` seconds beyond the send lead."""
-        if not self.playing or (self.respond and self.answer_until is None):
+        if not self.playing or (self.respond and self.answer_until is None) or getattr(self.sampler, "waiting", False):
             return False
         now_beat = self.clock.beat_at(time.time())
         bps = self._bps()
@@ -231,6 +235,10 @@ class Engine:
         if frame is None:
             self.sched.queue.extend(self.renderer.end(self.cursor))
             self.sequences += 1
+            if getattr(self.sampler, "text", None) is not None:  # a text written: the next one, or wait for one
+                self._next_text()
+                self.cursor += self.gap_beats
+                return
             if self.respond or self.on_end == "stop":
                 self.answer_until = None
                 self.playing = self.respond
@@ -329,6 +337,21 @@ class Engine:
         if ref_bpm:
             self.ref_bpm = float(ref_bpm)
         self._restart_here()
+
+    def _cmd_write(self, text: str) -> None:
+        """Write `text` (a text-conditioned model) now if idle, else after what is queued before it."""
+        self.texts.append(text)
+        if self.sampler.waiting or self.sampler.done:
+            self._next_text()
+            # from now on, after what is still queued to send (the last line's end stays in the queue)
+            self.cursor = max(self.cursor, self.clock.beat_at(time.time()) + self.lead * self._bps())
+
+    def _next_text(self) -> None:
+        """Start the next queued text; with none left, the sampler waits (no text) until `write`."""
+        if self.texts:
+            self.sampler.set_text(self.texts.popleft())
+        else:
+            self.sampler.clear_text()
 
     def _cmd_call(self, fn) -> None:
         fn(self)

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, dict] = {
         "prefix": "/seqart",  # OSC address prefix
         "scale": 1.0,  # strokes: model units -> machine units
         "origin": [0.0, 0.0],  # strokes: where each drawing starts
+        "line_step": [0.0, 0.0],  # strokes: added to the origin after each drawing (handwriting: the next line)
         "per_joint": False,  # poses: also one message per joint
         "pose": "features",  # poses: features (model channels) | bvh (BVH channel row) | positions (joints x y z)
         "root_motion": True,  # poses: false keeps the root above the origin (bvh and positions)
@@ -110,10 +111,11 @@ def load_piece(path: Path | None, sets: list[str] = ()) -> dict:
         if section not in cfg:
             raise SeqartError(f"--set {item}: unknown section {section!r} (known: {', '.join(cfg)})")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
-    origin = cfg["render"]["origin"]
-    if not (isinstance(origin, list) and len(origin) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1e6 for v in origin)):
-        raise SeqartError(f"{path or '--set'}: render.origin must be two finite numbers [x, y], not {origin!r}")
+    for key in ("origin", "line_step"):
+        xy = cfg["render"][key]
+        if not (isinstance(xy, list) and len(xy) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 1e6 for v in xy)):
+            raise SeqartError(f"{path or '--set'}: render.{key} must be two finite numbers [x, y], not {xy!r}")
     cfg["_dir"] = Path(path).resolve().parent if path is not None else Path.cwd()
     if sets:
         check_ranges(cfg, RANGES, "--set")  # the file's values passed above, so an override is to blame

@@ -12,6 +12,7 @@ class PenRenderer(Renderer):
     """`/seqart/pen x y down`: move to absolute (x, y); down=1 draws the segment, 0 travels.
 
     Offsets are summed from `origin` and multiplied by `scale` (model units -> machine units).
+    After each drawing the origin moves by `line_step` (machine units; handwriting: down a line).
     A point's pen channel says whether the pen stays down *after* it (stroke-3), so a
     segment is drawn when the previous point left the pen down.
     """
@@ -22,6 +23,7 @@ class PenRenderer(Renderer):
         self.ix, self.iy, self.ip = (self.layout.channels.index(c) for c in ("dx", "dy", "pen"))
         self.scale = float(options.get("scale", 1.0))
         self.origin = tuple(float(v) for v in options.get("origin", (0.0, 0.0)))
+        self.line_step = tuple(float(v) for v in options.get("line_step", (0.0, 0.0)))
         self.reset()
 
     def reset(self) -> None:
@@ -36,6 +38,7 @@ class PenRenderer(Renderer):
         return [ev]
 
     def end(self, beat):
+        self.origin = (self.origin[0] + self.line_step[0], self.origin[1] + self.line_step[1])
         self.reset()
         return [Event(beat, self.prefix + "/pen/end", ())]
 
