@@ -180,11 +180,16 @@ class Sampler:
         """Forget the text: a text-conditioned sampler then waits for the next `set_text`."""
         self.text = None
 
-    def set_text(self, text: str) -> None:
-        """What a text-conditioned model writes next (the codec checks every character); resets the state."""
+    def check_text(self, text: str, source: str = "text") -> np.ndarray:
+        """The text's character codes (U,), or a SeqartError: a model without a window, a character
+        outside the alphabet (named), empty text."""
         if self.window is None:
             raise SeqartError("this model does not write text (it has no window: model.window_mixtures = 0)")
-        self.window.set_text(self.codec.encode_text(text))
+        return self.codec.encode_text(text, source)
+
+    def set_text(self, text: str) -> None:
+        """What a text-conditioned model writes next (the codec checks every character); resets the state."""
+        self.window.set_text(self.check_text(text))
         self.text = text
         self.reset()
 

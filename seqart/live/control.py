@@ -300,13 +300,16 @@ class ControlServer:
 
         return apply
 
-    def _codec(self):
-        """The codec of the model that plays when a command queued now is applied."""
+    def _sampler(self):
+        """The sampler of the model that plays when a command queued now is applied."""
         nxt = self._next_sampler
         if nxt is None or self.engine.sampler is nxt:
             self._next_sampler = None
-            return self.engine.sampler.codec
-        return nxt.codec
+            return self.engine.sampler
+        return nxt
+
+    def _codec(self):
+        return self._sampler().codec
 
     def _text(self, args: list) -> str:
         """The text of a /write, whitespace runs made single spaces, checked against the model's alphabet."""
@@ -315,10 +318,7 @@ class ControlServer:
         text = " ".join(_one_string(args, "write").split())
         if len(text) > MAX_WRITE_CHARS:
             raise ValueError(f"write takes at most {MAX_WRITE_CHARS} characters, not {len(text)}")
-        codec = self._codec()
-        if not hasattr(codec, "encode_text"):
-            raise ValueError(f"the {codec.modality} model playing does not write text")
-        codec.encode_text(text, "write")  # a SeqartError naming the characters the model cannot write
+        self._sampler().check_text(text, "write")  # a SeqartError naming what the model cannot write
         return text
 
     def _primer(self, kind: str, args: list) -> Clip:
