@@ -16,6 +16,8 @@ that are not OSC at all are dropped the same way. Reports are limited to
     /seqart/model        s         a run folder, model folder or shipped model name
     /seqart/piece        s         a piece .toml: its model, tempo and temperature
     /seqart/write        s         text for a handwriting model to write (queued after what it is writing)
+    /seqart/monitor      i         send a copy of every event to this UDP port of the sender
+                                   (seqart studio's Perform page); 0 ends it
 
 Numbers must be finite as float32 (what clips hold) and within +-`MAX_VALUE`.
 A prime feeds the model at most its last `MAX_PRIME_FRAMES` frames (each
@@ -163,6 +165,7 @@ class ControlServer:
         self.accepted = self.rejected = 0
         self._reports, self._report_second, self._suppressed = 0, 0, 0
         self._next_sampler = None  # the sampler of a swap queued but maybe not yet applied
+        self._sender = "127.0.0.1"  # the address of the packet being handled
         self._warnings = _osc_warnings()
         self._report_lock = threading.Lock()  # the loader thread reports too
         self.loads = Loader(self._reject_load)
@@ -192,6 +195,7 @@ class ControlServer:
                 self._reject(f"a packet of {len(data)} bytes from {addr[0]}", f"{type(e).__name__}: {e}")
 
     def _packet(self, data: bytes, addr) -> None:
+        self._sender = addr[0]  # where /seqart/monitor sends its copy
         what = f"a packet of {len(data)} bytes from {addr[0]}"
         try:
             msgs = [(m.message.address, list(m.message.params)) for m in OscPacket(data).messages]
@@ -277,6 +281,8 @@ class ControlServer:
             e.command("prime", self._primer(cmd[7:], args))
         elif cmd == "/write":
             e.command("write", self._text(args))
+        elif cmd == "/monitor":
+            e.command("monitor", self._sender, int(_one_number(args, 0, 65535, "monitor port")))
         elif cmd in ("/model", "/piece"):
             if self.loader is None:
                 raise ValueError(f"{cmd[1:]} switching is not available here")

@@ -302,6 +302,24 @@ class Engine:
             self.sampler.reset()
         self._restart_here(renderer=fresh)
 
+    def _cmd_monitor(self, host: str, port: int) -> None:
+        """Send a copy of every OSC event to host:port (seqart studio's Perform page); port 0 ends it.
+
+        The copy is a timetagged bundle that leaves with the show's own (the same `ahead`), queued
+        after it, so the show's outputs go first; only one monitor at a time."""
+        from seqart.live.osc_out import OscUdpSink
+
+        old = [s for s in self.sched.sinks if getattr(s, "monitor", False)]
+        sinks = [s for s in self.sched.sinks if s not in old]
+        if port:
+            sink = OscUdpSink(f"{host}:{port}", "bundle", self.sched.ahead * 1000.0, 0.0, self.renderer.prefix)
+            sink.monitor = True
+            sinks.append(sink)
+        self.sched.sinks = sinks  # one reference swap: the sending thread sees the old list or the new
+        for s in old:
+            s.close()
+        self.status(f"control: monitor {'to ' + host + ':' + str(port) if port else 'off'}")
+
     def _cmd_reset(self) -> None:
         self.sampler.reset()
         self._restart_here()

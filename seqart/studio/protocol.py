@@ -133,6 +133,25 @@ def _flag(v, where: str) -> bool:
     return v
 
 
+def _port(v, where: str) -> int:
+    if not _is_int(v) or not 1 <= v <= 65535:
+        raise SeqartError(f"{where} must be a UDP port 1..65535")
+    return int(v)
+
+
+def _address(v, where: str) -> str:
+    if not isinstance(v, str) or not v.startswith("/") or len(v) > 100:
+        raise SeqartError(f"{where} must be an OSC address")
+    return v
+
+
+def _args(v, where: str) -> list:
+    ok = isinstance(v, list) and len(v) <= 4 and all(_finite(a) or (isinstance(a, str) and len(a) < 1000) for a in v)
+    if not ok:
+        raise SeqartError(f"{where} must be a list of at most 4 finite numbers or strings")
+    return v
+
+
 def _format(v, where: str) -> str:
     if v not in ("svg", "png", "gif", "mid", "bvh", "npz", "csv"):
         raise SeqartError(f"{where} must be a file type: svg, png, gif, mid, bvh, npz or csv")
@@ -153,6 +172,10 @@ COMMANDS: dict[str, dict] = {
     "stop": {},
     "export": {"model": _name, "format": _format, **PRIME},
     "inside": {"model": _name, **PRIME},
+    "monitor": {"control": _port},
+    "unmonitor": {},
+    "steer": {"address": _address, "args": _args},
     "select": {"span": _span, "threshold": _threshold, "layer": _layer, "state": _state},
 }
-REQUIRED = {"continue": ("model",), "export": ("model", "format"), "temperature": ("value",), "inside": ("model",), "select": ("span", "threshold")}
+REQUIRED = {"continue": ("model",), "export": ("model", "format"), "temperature": ("value",), "inside": ("model",), "select": ("span", "threshold"),
+            "monitor": ("control",), "steer": ("address",)}

@@ -33,6 +33,8 @@ class Session:
         self.stopping = False
         self.inside = None  # the last Inside result (seqart.studio.inside), for select and match
         self.last = None  # (model, primer clip or None, generated frames) of the last continuation, for export
+        self.link = None  # the Perform page's link to a running show (seqart.studio.monitor)
+        self.relay: asyncio.Task | None = None  # passes the show's events on in batches
 
     async def send(self, obj: dict) -> None:
         await self.ws.send_text(json.dumps(obj, separators=(",", ":")))
@@ -54,6 +56,7 @@ class Session:
 
     async def close(self) -> None:
         await self._stop({})
+        await self._unmonitor({})
 
     # --- commands ---------------------------------------------------------------------------
     async def _models(self, msg) -> None:
@@ -158,6 +161,44 @@ class Session:
         data = buf.getvalue().encode() if text else buf.getvalue()
         await self.send({"type": "file", "id": msg.get("id"), "format": msg["format"],
                          "name": f"seqart-{model.name}.{msg['format']}", "data": base64.b64encode(data).decode()})
+
+    # --- Perform: watch and steer a running seqart perform ------------------------------------
+    async def _monitor(self, msg) -> None:
+        from seqart.studio.monitor import Link
+
+        await self._unmonitor({})
+        self.link = Link(msg["control"])
+        port = await self.link.open()
+        self.relay = asyncio.create_task(self._relay(self.link))
+        await self.send({"type": "monitoring", "id": msg.get("id"), "port": port, "control": msg["control"]})
+
+    async def _relay(self, link) -> None:
+        from seqart.studio.monitor import BATCH_S
+
+        while link.monitor is not None:
+            batch = link.monitor.batch()
+            if batch["events"] or batch["received"]:
+                await self.send(batch)
+            await asyncio.sleep(BATCH_S)
+
+    async def _unmonitor(self, msg) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
+        if self.relay is not None:
+            self.relay.cancel()
+            self.relay = None
+        if msg:
+            await self.send({"type": "unmonitored", "id": msg.get("id")})
+
+    async def _steer(self, msg) -> None:
+        from seqart.studio.monitor import steer_args
+
+        args = steer_args(msg["address"], msg.get("args", []))
+        if self.link is None:
+            raise SeqartError("steer: connect to a running show first")
+        self.link.send(msg["address"], args)
+        await self.send({"type": "steered", "id": msg.get("id"), "address": msg["address"], "args": args})
 
     def _last_clip(self, model):
         """The last continuation of this model (its primer and what was generated) as one clip."""
