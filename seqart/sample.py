@@ -24,6 +24,9 @@ sheep at tau = 0.1: 0 of 30 drawings ended within 500 points; drawn at its own
 odds: 30 of 30). Temperature still shapes where the pen goes (the offsets) and
 every other categorical channel (a pitch, a velocity). Graves (2013) likewise
 biases the offsets' mixture but not the end-of-stroke probability.
+A text-conditioned model may end only once its window is on the last
+character (before that the end class is masked): its line ends when the
+text is written, by the end token or by Graves' stopping rule, never halfway.
 
 Every sequence also stops at `max_frames` (see `frame_limit`), so a model that
 does not end cannot run forever, in a file or on stage.
@@ -328,6 +331,9 @@ class Sampler:
         after = self._after(self._prev).get(channel)  # e.g. notes: grid classes in phase
         if after is not None:
             logits = np.where(after, logits, -np.inf)
+        if end is not None and self.window is not None and not self.window.on_last:
+            logits = logits.copy()  # a text model ends only once its window is on the last character
+            logits[end] = -np.inf
         if end is None:  # the end token's channel is drawn at the model's own odds (module docstring)
             logits = logits * (1.0 + self.bias) / tau
         if greedy:

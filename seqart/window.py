@@ -138,6 +138,11 @@ class WindowStepper:
         return np.concatenate(self.h)
 
     @property
+    def on_last(self) -> bool:
+        """The window weighs the last character (or past it) most: only then may a line end."""
+        return int(np.argmax(self.phi)) >= len(self.u) - 2
+
+    @property
     def finished(self) -> bool:
         """Graves' stopping rule: the window weighs past the last character more than any character."""
         return bool(self.phi[-1] > self.phi[:-1].max())

@@ -160,3 +160,16 @@ def test_tiny_training_learns_resumes_and_keeps_the_alphabet(tmp_path):
     _, tuned, meta = load_model(tmp_path / "tuned")
     assert meta["model"]["window_mixtures"] == 2 and tuned.norm.scale[0] == codec.norm.scale[0]
     assert abs(tuned.options["rescale"] - 1.0) > 0.1  # px are not the synthetic set's tablet units
+
+
+def test_a_text_model_ends_only_once_its_window_is_on_the_last_character():
+    model, codec = _model()
+    _fixed_window(model, 0.4)
+    with torch.no_grad():
+        model.head.bias[-1] = 40.0  # the end class is by far the most likely at every step
+    s = Sampler(model, codec, seed=0)
+    s.set_text("abc")  # kappa = 0.4 t weighs "c" most from t = 7 (kappa 2.8 > 2.5); the stop rule would wait to t = 9
+    frames = []
+    while (f := s.step()) is not None and len(frames) < 100:
+        frames.append(f)
+    assert len(frames) == 6 and s.window.on_last and not s.window.finished  # ended by the end token at t = 7
