@@ -64,7 +64,7 @@ def train(
     flags = {"train.steps": steps, "train.batch_size": batch_size, "model.hidden": hidden,
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
-    cfg = merge(defaults(codec.options, codec.family), config, sets)
+    cfg = merge(defaults(codec.options, codec.family), config, sets, codec.family, codec.modality)
     if init is not None:
         cfg["train"]["init"] = init
     _describe_data(codec, data, cfg["codec"])
@@ -97,10 +97,12 @@ def prepare(
     from seqart.config import defaults, merge
     from seqart.shards import prepare as prepare_cache
 
+    _check_flags(shard_mb=shard_mb)
     for item in set_:
         if not item.strip().startswith("codec."):
             raise SeqartError(f"--set {item}: prepare takes only codec.KEY=VALUE")
-    options = merge(defaults(codec_for_path(data[0]).options), None, list(set_))["codec"]
+    codec = codec_for_path(data[0])
+    options = merge(defaults(codec.options), None, list(set_), modality=codec.modality)["codec"]
     index = prepare_cache(data, out, shard_mb, options)
     counts = {k: v["clips"] for k, v in index["splits"].items()}
     shards = sum(len(v["shards"]) for v in index["splits"].values())
@@ -188,10 +190,7 @@ def write(
     from seqart.handwrite import MM_PER_CHAR, page_options, write_page
     from seqart.limits import read_text
 
-    if not width_mm > 0 or width_mm == float("inf"):
-        raise SeqartError(f"--width-mm must be a positive number of mm, not {width_mm}")
-    if chars_per_line is not None and chars_per_line < 1:
-        raise SeqartError(f"--chars-per-line must be at least 1, not {chars_per_line}")
+    _check_flags(width_mm=width_mm, chars_per_line=chars_per_line)
     if style_text is not None and style is None:
         raise SeqartError("--style-text needs --style (the line it transcribes)")
     if (text is None) == (text_file is None):
@@ -217,6 +216,7 @@ def make_handwriting(
     """Write a synthetic handwriting set from Hershey's script fonts, to train `seqart train OUT` on."""
     from seqart.codecs.handwriting.synthetic import write_set
 
+    _check_flags(lines=lines, heldout=heldout, seed=seed)
     given = None
     if phrases is not None:
         try:
@@ -267,6 +267,7 @@ def perform(
         return
     if piece is None:
         raise SeqartError("perform: give a PIECE.toml (or --list-ports)")
+    _check_flags(duration=duration)
     run_piece(piece, duration=duration, osc=osc, midi=midi, sets=list(set_),
               status=lambda line: typer.echo(line, err=True))
 
@@ -282,6 +283,7 @@ def studio(
     """Play the models in a browser (Draw, Play, Dance, Perform) and see inside them (Inside)."""
     from seqart.studio.server import serve
 
+    _check_flags(port=port)
     serve(host, port, list(models), status=lambda line: typer.echo(line, err=True))
 
 
@@ -300,8 +302,7 @@ def inspect(
 
     import seqart
 
-    if not -1.0 <= threshold <= 1.0:
-        raise SeqartError(f"--threshold {threshold}: expected a number in [-1, 1]")
+    _check_flags(threshold=threshold, index=index)
     if out.suffix.lower() not in (".png", ".html"):
         raise SeqartError(f"--out {out}: inspect writes .png or .html")
     model = seqart.load(run)
@@ -325,6 +326,20 @@ def _parse_value(text: str):
     from seqart.config import parse_value
 
     return parse_value(text)
+
+
+def _check_flags(**values) -> None:
+    """Each flag's value (by parameter name: shard_mb is --shard-mb) against seqart.spec.FLAGS, or
+    the generation table (seed...); one line naming the flag."""
+    from dataclasses import replace
+
+    from seqart import spec
+
+    for name, value in values.items():
+        flag = "--" + name.replace("_", "-")
+        declared = next((s for s in spec.FLAGS if s.name == flag), None) or replace(spec.setting(name), name=flag)
+        if value is not None:
+            declared.check(value)
 
 
 def _key_value(item: str) -> tuple[str, str]:

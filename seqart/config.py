@@ -82,8 +82,9 @@ def _same_kind(old, value) -> bool:
     return isinstance(value, type(old))
 
 
-def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
-    """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides."""
+def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn", modality: str = "") -> dict:
+    """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides, and check
+    them against the spec: run settings, the model `family`'s, and the codec's of `modality`."""
     if toml_file is not None:
         from seqart.limits import read_toml
 
@@ -99,39 +100,5 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str]) -> dict:
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
-    check_ranges(cfg, RANGES)
-    check_choices(cfg, CHOICES)
+    spec.check(spec.TRAIN + spec.MODELS[family] + spec.CODEC.get(modality, []), cfg)
     return cfg
-
-
-# (section, key) -> (lowest, highest, whether the lowest itself is allowed), and the values a
-# string setting may take: from the one spec of settings (seqart.spec), checked before anything runs
-RANGES = spec.ranges(spec.TRAIN + spec.MODEL)
-
-
-def check_ranges(cfg: dict, ranges: dict, source: str = "") -> None:
-    """A value that type-checks but cannot work (lr = -1, mixtures = 0) fails here, in one line.
-
-    ranges: {(section, key): (lowest, highest, whether the lowest itself is allowed)}; source
-    (a file, "--set") starts the message when given.
-    """
-    for (section, key), (lo, hi, lo_ok) in ranges.items():
-        v = cfg.get(section, {}).get(key)
-        if v is None:
-            continue
-        where = f"{source}: " if source else ""
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise SeqartError(f"{where}{section}.{key} = {v!r} is not a number")
-        if not (lo <= v <= hi and (lo_ok or v > lo)) or v != v:
-            raise SeqartError(f"{where}{section}.{key} = {v} is out of range {'[' if lo_ok else '('}{lo}, {hi}]")
-
-
-CHOICES = spec.choices(spec.TRAIN + spec.MODEL)
-
-
-def check_choices(cfg: dict, choices: dict) -> None:
-    """A string setting outside its few allowed values fails here, in one line."""
-    for (section, key), allowed in choices.items():
-        v = cfg.get(section, {}).get(key)
-        if v is not None and v not in allowed:
-            raise SeqartError(f"{section}.{key} = {v!r} is not one of {', '.join(allowed)}")

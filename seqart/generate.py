@@ -21,7 +21,6 @@ from seqart.sample import Sampler, encode, slerp
 
 FLAGS = {"n": "-n", "temperature": "--temperature", "bias": "--bias", "seed": "--seed", "frames": "--frames",
          "seconds": "--seconds", "prime_seconds": "--prime-seconds", "steps": "--steps"}
-STEPS = spec.Setting("steps", int, 8, 2, 10**6, help="sequences from A to B, ends included")
 
 
 def check_generation(_names: str = "flags", **values) -> None:
@@ -29,7 +28,7 @@ def check_generation(_names: str = "flags", **values) -> None:
     n, temperature...), each value checked against seqart.spec."""
     for key, v in values.items():
         if v is not None:
-            declared = STEPS if key == "steps" else spec.setting(key)
+            declared = spec.setting("--steps", spec.FLAGS) if key == "steps" else spec.setting(key)
             replace(declared, name=FLAGS[key] if _names == "flags" else key).check(v)
 
 

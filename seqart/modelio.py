@@ -7,10 +7,9 @@ from pathlib import Path
 
 import torch
 
-from seqart import checkpoint, family
+from seqart import checkpoint, family, spec
 from seqart.codecs import codec_from_config
 from seqart.codecs.base import Codec
-from seqart.config import RANGES, check_ranges
 from seqart.errors import SeqartError
 
 
@@ -51,8 +50,7 @@ def check_meta(folder: Path, meta: dict, weights: dict) -> None:
         whole = isinstance(d, int) and not isinstance(d, bool)
         if (whole or isinstance(d, float)) and (isinstance(value, bool) or not isinstance(value, int if whole else (int, float))):
             raise SeqartError(f"{where}: model.{key} must be a {'whole ' if whole else ''}number, not {value!r}")
-    if name == "mdn":
-        check_ranges({"model": cfg}, {k: r for k, r in RANGES.items() if k[0] == "model"}, str(where))
+    spec.check(spec.MODELS[name], {"model": cfg}, str(where))
     stored = sum(t.numel() for t in weights.values())
     needed = family.get(name).recurrent_weights(cfg)  # a lower bound on what the weights must hold
     if needed > stored:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqart import spec
 from seqart.errors import SeqartError
 from seqart.limits import read_toml
 
-DEFAULTS = {"model": "", "out": [], "seconds": 0.0, "notes": 0, "n": 1, "temperature": 1.0, "seed": 0,
-            "prime": "", "prime_seconds": 0.0, "options": {}}
+DEFAULTS = spec.defaults(spec.RENDER)["render"]  # every key with its type, range and meaning: seqart.spec.RENDER
 
 
 def load_render_piece(path: Path) -> dict:
-    """The [render] table with defaults filled in; SeqartError naming the file on any problem."""
+    """The [render] table with defaults filled in and checked against the spec; SeqartError naming
+    the file on any problem."""
     path = Path(path)
     table = read_toml(path).get("render")  # a regular file; one line for a folder, a FIFO or deep nesting
     if not isinstance(table, dict):
@@ -26,29 +27,15 @@ def load_render_piece(path: Path) -> dict:
     unknown = sorted(set(table) - set(DEFAULTS))
     if unknown:
         raise SeqartError(f"{path}: unknown render setting(s) {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
-    for key, value in table.items():
-        if not _same_type(DEFAULTS[key], value, key):
-            want = "a list of file names" if key == "out" else type(DEFAULTS[key]).__name__
-            raise SeqartError(f"{path}: render.{key} must be {want}, not {value!r}")
-    spec = DEFAULTS | table
-    if not spec["model"] or not spec["out"]:
+    if isinstance(table.get("out"), str):  # one file name for a list of one
+        table["out"] = [table["out"]]
+    if not all(isinstance(v, str) for v in table.get("out", [])):
+        raise SeqartError(f"{path}: render.out must be a list of file names, not {table['out']!r}")
+    spec.check(spec.RENDER, table, str(path), section="render")
+    piece = DEFAULTS | table
+    if not piece["model"] or not piece["out"]:
         raise SeqartError(f"{path}: [render] needs model and out")
-    if isinstance(spec["out"], str):
-        spec["out"] = [spec["out"]]
-    for key, lo in (("n", 1), ("seconds", 0), ("notes", 0), ("temperature", 0), ("prime_seconds", 0)):
-        if not spec[key] >= lo or spec[key] != spec[key]:
-            raise SeqartError(f"{path}: render.{key} must be >= {lo}, not {spec[key]}")
-    return spec
-
-
-def _same_type(default, value, key: str) -> bool:
-    if key == "out":
-        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-    if isinstance(value, bool) != isinstance(default, bool):
-        return False
-    if isinstance(default, float):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
+    return piece
 
 
 def render_piece(path: Path, out_dir: Path | None = None) -> list[Path]:
@@ -58,18 +45,18 @@ def render_piece(path: Path, out_dir: Path | None = None) -> list[Path]:
     from seqart.generate import sample_clips
     from seqart.modelio import resolve
 
-    spec = load_render_piece(path)
+    piece = load_render_piece(path)
     try:
-        resolve(Path(spec["model"]))
+        resolve(Path(piece["model"]))
     except SeqartError as e:
         raise SeqartError(f"{path}: render.model: {e}") from None
-    clips = sample_clips(Path(spec["model"]), n=int(spec["n"]), temperature=float(spec["temperature"]),
-                         seed=int(spec["seed"]) if spec["seed"] >= 0 else None,  # -1: new each time
-                         prime=Path(spec["prime"]) if spec["prime"] else None,
-                         prime_seconds=float(spec["prime_seconds"]) or None,
-                         max_frames=int(spec["notes"]) or None, seconds=float(spec["seconds"]) or None,
-                         options=dict(spec["options"]))
-    dests = [Path(out_dir or ".") / name for name in spec["out"]]
+    clips = sample_clips(Path(piece["model"]), n=int(piece["n"]), temperature=float(piece["temperature"]),
+                         seed=int(piece["seed"]) if piece["seed"] >= 0 else None,  # -1: new each time
+                         prime=Path(piece["prime"]) if piece["prime"] else None,
+                         prime_seconds=float(piece["prime_seconds"]) or None,
+                         max_frames=int(piece["notes"]) or None, seconds=float(piece["seconds"]) or None,
+                         options=dict(piece["options"]))
+    dests = [Path(out_dir or ".") / name for name in piece["out"]]
     for dest in dests:  # every output must be writable before the first is written
         try:
             writer_for(clips[0].modality, dest)

@@ -36,12 +36,126 @@ def test_every_run_setting_is_in_the_spec_with_its_default():
     assert not declared  # nothing in the spec that the code does not have
 
 
-def test_every_piece_number_is_in_the_spec_with_its_default():
+def test_every_piece_key_is_in_the_spec_with_its_default():
+    """Live pieces take their keys from the spec; every number has a range, every choice its values."""
+    declared = {s.name: s for s in spec.PIECE}
     for section, table in PIECE_DEFAULTS.items():
         for key, default in table.items():
-            if isinstance(default, (int, float)) and not isinstance(default, bool):
-                s = spec.setting(f"{section}.{key}")
-                assert s.default == default and s.low is not None, f"{section}.{key}"
+            s = declared.pop(f"{section}.{key}")
+            assert s.default == default and isinstance(default, s.type), s.name
+            assert s.low is not None or s.type is not float and s.type is not int, s.name
+    assert not declared
+    from seqart.render import DEFAULTS as RENDER_DEFAULTS
+
+    assert {f"render.{k}": v for k, v in RENDER_DEFAULTS.items()} == {s.name: s.default for s in spec.RENDER}
+
+
+def test_every_codec_option_is_in_the_spec_with_its_default():
+    """Each codec's options (what --set codec.KEY= and a checkpoint's JSON may hold) are declared once."""
+    from seqart.codecs import codec_class, known_modalities
+
+    assert sorted(spec.CODEC) == sorted(known_modalities())
+    for modality in known_modalities():
+        options = codec_class(modality)().options
+        declared = {s.name.removeprefix("codec."): s for s in spec.CODEC[modality]}
+        assert sorted(options) == sorted(declared), modality
+        for key, s in declared.items():
+            assert s.default == options[key] and (s.default is None or isinstance(options[key], s.type)), (modality, key)
+            assert s.check(options[key]) == options[key]  # every default is in its own range
+
+
+def test_every_export_option_of_every_writer_is_in_the_spec():
+    """The same name means the same in every writer: one type, one range; a default that differs
+    between writers is declared as none (each writer's own)."""
+    import inspect
+
+    from seqart import export
+
+    export._load_all()
+    declared = {s.name.removeprefix("export."): s for s in spec.EXPORT}
+    used = set()
+    for (modality, ext), fn in export._WRITERS.items():
+        for p in inspect.signature(fn).parameters.values():
+            if p.kind is not p.KEYWORD_ONLY:
+                continue
+            s = declared[p.name]
+            used.add(p.name)
+            assert s.default is None or s.default == p.default, (modality, ext, p.name)
+            assert p.default is None or s.type is object or isinstance(p.default, s.type), (modality, ext, p.name)
+            if p.default is not None:
+                s.check(p.default)
+    assert used == set(declared)  # nothing declared that no writer takes
+
+
+def test_every_model_setting_of_every_family_is_in_the_spec():
+    from seqart.family import get
+
+    for name, table in spec.MODELS.items():
+        settings = get(name).settings()
+        assert settings == {s.name.removeprefix("model."): s.default for s in table}, name
+
+
+def test_every_generation_option_is_in_the_spec():
+    from seqart.codecs.notes import SAMPLE_OPTIONS
+
+    assert sorted(SAMPLE_OPTIONS) == sorted(s.name for s in spec.OPTIONS["notes"])
+
+
+def _numeric_flags():
+    """(command, flag, parameter name) of every number-typed option of every seqart command."""
+    import typing
+
+    import typer.main
+
+    from seqart.cli import app
+
+    group = typer.main.get_command(app)
+    for name, cmd in group.commands.items():
+        hints = typing.get_type_hints(cmd.callback)
+        for p in cmd.params:
+            kind = hints.get(p.name)
+            if kind in (int, float, typing.Optional[int], typing.Optional[float]) and p.opts[0].startswith("-"):
+                yield name, p.opts[0], p.name
+
+
+# train's flags are --set model.* / train.*; sample's are the generation table; the rest are FLAGS
+TRAIN_FLAGS = {"--steps": "train.steps", "--batch-size": "train.batch_size", "--hidden": "model.hidden",
+               "--mixtures": "model.mixtures", "--seed": "train.seed"}
+
+
+def _flag_setting(command: str, flag: str, name: str) -> spec.Setting:
+    if command == "train":
+        return spec.setting(TRAIN_FLAGS[flag])
+    if any(s.name == flag for s in spec.FLAGS):
+        return spec.setting(flag, spec.FLAGS)
+    return spec.setting(name, spec.GENERATE)
+
+
+def test_every_numeric_cli_flag_is_in_the_spec():
+    flags = list(_numeric_flags())
+    assert len(flags) >= 20
+    for command, flag, name in flags:
+        s = _flag_setting(command, flag, name)
+        assert s.low is not None and s.high is not None, (command, flag)
+
+
+@pytest.mark.slow
+def test_every_numeric_cli_flag_refuses_what_the_spec_refuses(tmp_path):
+    """Just past each flag's spec range: exit 2, one line naming the flag (or its setting) and the range."""
+    from fuzz_cli import assert_refused, seqart_run
+    from test_fuzz_settings import tiny_drawings
+
+    data = tiny_drawings(tmp_path)
+    args = {"train": [data, "--out", tmp_path / "run"], "prepare": [data, "--out", tmp_path / "cache"],
+            "sample": ["sheep", "--out", tmp_path / "x.svg"], "interpolate": ["sheep", data, data, "--out", tmp_path / "x.svg"],
+            "write": ["hi", "--model", "nosuch", "--out", tmp_path / "x.svg"], "make-handwriting": [tmp_path / "hw"],
+            "perform": ["nosuch.toml"], "studio": [], "inspect": ["sheep", data, "--out", tmp_path / "v.png"]}
+    for command, flag, name in _numeric_flags():
+        s = _flag_setting(command, flag, name)
+        bad = s.high + 1 if s.type is int else s.high * 2 + 1
+        run = seqart_run(command, *args[command], flag, bad, seconds=60)
+        named = flag if command != "train" else TRAIN_FLAGS[flag]
+        assert_refused(run, named, s.range_text(), out=tmp_path / "run")
 
 
 def test_one_temperature_everywhere():

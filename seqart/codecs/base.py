@@ -71,15 +71,13 @@ class Codec:
     # Options added after checkpoints were first written, with the value that reproduces what those
     # checkpoints did: a checkpoint that lacks one loads with this value, not the new default.
     legacy_options: dict = {}
-    # option -> (lowest, highest, whether the lowest itself is allowed): checked whenever a codec is
-    # made, from settings or from a checkpoint's JSON, so NaN, a zero rate or a probability of 2 fail here.
-    option_ranges: dict = {}
-
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        from seqart.config import check_ranges
+        from seqart import spec
 
         self.options = dict(options or {})
-        check_ranges({"codec": self.options}, {("codec", k): r for k, r in self.option_ranges.items()})
+        # checked whenever a codec is made, from settings or from a checkpoint's JSON, against the
+        # spec's codec options (seqart.spec.CODEC): NaN, a zero rate or a probability of 2 fail here
+        spec.check(spec.CODEC.get(self.modality, []), self.options, section="codec")
         self.norm = norm or Norm.identity(len(self.layout.continuous))
 
     @classmethod

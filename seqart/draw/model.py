@@ -27,14 +27,13 @@ loss are computed in fp32 (see seqart.precision).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from seqart.draw import filterbank as fb
-from seqart.errors import SeqartError
 from seqart.precision import full_precision
 
 LEVELS = 256  # grey levels of an 8-bit image, for the discretised logistic
@@ -53,12 +52,13 @@ class DRAWConfig:
     write_n: int = 5  # N x N write grid
     likelihood: str = "bernoulli"  # "bernoulli" (binary pixels) or "logistic" (8-bit grey, discretised)
 
-    def __post_init__(self):
-        for key in ("height", "width", "glimpses", "enc_hidden", "dec_hidden", "z_dim", "read_n", "write_n"):
-            if not 1 <= int(getattr(self, key)) <= 65536:
-                raise SeqartError(f"model.{key} = {getattr(self, key)} is out of range [1, 65536]")
-        if self.likelihood not in ("bernoulli", "logistic"):
-            raise SeqartError(f"model.likelihood = {self.likelihood!r} is not one of bernoulli, logistic")
+    def __post_init__(self):  # the settings against the spec; the image size as the canvas codec allows
+        from seqart import spec
+
+        spec.check(spec.DRAW, asdict(self), section="model")
+        size = spec.setting("codec.size", spec.CODEC["canvas"])
+        for key in ("height", "width"):
+            replace(size, name=f"model.{key}").check(getattr(self, key))
 
     def to_json(self) -> dict:
         return asdict(self)

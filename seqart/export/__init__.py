@@ -29,6 +29,7 @@ import inspect
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -110,33 +111,21 @@ def export_clips(clips: Clip | Iterable[Clip], dest, format: str | None = None, 
     return None if stream else Path(dest)
 
 
-# Export option -> (lowest, highest, whether the lowest itself is allowed), for every writer that
-# takes it (the same name means the same thing in each); None, where a writer allows it, means "auto".
-OPTION_RANGES = {
-    "margin_mm": (0.0, 1000.0, True), "gap_mm": (0.0, 1000.0, True), "cell_mm": (0.0, 10000.0, False),
-    "stroke_width_mm": (0.0, 100.0, False), "columns": (1, 1000, True), "speed": (0.0, 1000.0, False),
-    "hold_s": (0.0, 3600.0, True), "dpi": (1.0, 2400.0, True), "max_px": (16, 20000, True),
-    "frame_ms": (10, 60000, True), "max_frames": (1, 100000, True), "size": (16, 8192, True),
-    "fps": (0.0, 1000.0, False), "azimuth": (-360.0, 360.0, True), "elevation": (-90.0, 90.0, True),
-    "drift": (0.0, 1.0, False), "gap": (0.0, 3600.0, True), "program": (0, 128, True), "tempo": (1.0, 999.0, True),
-    "px_per_second": (0.0, 10000.0, False), "px_per_pitch": (1, 100, True), "rate": (8000, 192000, True),
-}
-
-
 def check_options(fn: Writer, options: dict, where: str) -> None:
-    """Unknown option names, values of the wrong type and values out of range: one line each."""
-    from seqart.config import check_ranges
+    """Unknown option names, values of the wrong type and values out of range: one line each,
+    against the spec's export options (seqart.spec.EXPORT; None, where a writer allows it, is "auto")."""
+    from seqart import spec
 
     params = {p.name: p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY}
     unknown = sorted(set(options) - set(params))
     if unknown:
         raise SeqartError(f"{where}: unknown export option(s) {', '.join(unknown)} (known: {', '.join(params)})")
-    for key, value in options.items():
+    declared = {s.name: s for s in spec.EXPORT}
+    for key, value in options.items():  # with this writer's default: None only where it means "auto" here
         default = params[key].default
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise SeqartError(f"{where}: export.{key} must be true or false, not {value!r}")
-    numbers = {k: v for k, v in options.items() if k in OPTION_RANGES and v is not None}
-    check_ranges({"export": numbers}, {("export", k): OPTION_RANGES[k] for k in numbers}, where)
+        # an option the spec does not know yet (a new writer's own) keeps at least its default's type
+        s = declared.get(f"export.{key}") or spec.Setting(f"export.{key}", object if default is None else type(default))
+        replace(s, default=default).check(value, where)
 
 
 @contextmanager

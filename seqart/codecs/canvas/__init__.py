@@ -49,7 +49,6 @@ DEFAULTS = {
     "line_width": 1.5,  # rasterised drawings: pen width in pixels
     "fps": 16.0,  # DRAW steps per second when animated or played live
 }
-CHOICES = {"binarize": ("stochastic", "threshold", "none"), "invert": ("auto", "yes", "no")}
 
 
 def pixel_channels(n: int) -> tuple[str, ...]:
@@ -69,11 +68,6 @@ class CanvasCodec(Codec):
         unknown = set(opts) - set(DEFAULTS)
         if unknown:
             raise SeqartError(f"unknown canvas option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        for key, allowed in CHOICES.items():
-            if opts[key] not in allowed:
-                raise SeqartError(f"codec.{key} = {opts[key]!r} is not one of {', '.join(allowed)}")
-        if not 4 <= int(opts["size"]) <= 256:
-            raise SeqartError(f"codec.size = {opts['size']} is out of range [4, 256]")
         super().__init__(opts, norm)
 
     # --- layout: pixels and a window, no MDN head ------------------------------------------

@@ -103,8 +103,8 @@ def write_png(clips: list[Clip], dest, *, columns: int = 8, scale: int = 4) -> N
 
 
 @register_writer("canvas", ".gif")
-def write_gif(clips: list[Clip], dest, *, columns: int = 8, scale: int = 4, hold_seconds: float = 2.0) -> None:
-    """Every clip drawn step by step with its write window, at the clips' fps; the end held `hold_seconds`."""
+def write_gif(clips: list[Clip], dest, *, columns: int = 8, scale: int = 4, hold_s: float = 2.0) -> None:
+    """Every clip drawn step by step with its write window, at the clips' fps; the end held `hold_s` seconds."""
     size = _check(clips, columns, scale)
     grid = Grid(len(clips), size, columns, scale)
     steps = max(len(c) for c in clips)
@@ -116,7 +116,7 @@ def write_gif(clips: list[Clip], dest, *, columns: int = 8, scale: int = 4, hold
         frames.append(grid.paint([r[WINDOW:] for r in rows], wins, ns))
     frames.append(grid.paint([c.frames[-1, WINDOW:] for c in clips], [None] * len(clips), ns))
     step_ms = max(20, round(1000.0 / float(clips[0].fps or 16.0)))  # GIF players clamp shorter frames
-    durations = [step_ms] * steps + [max(20, round(hold_seconds * 1000))]
+    durations = [step_ms] * steps + [max(20, round(hold_s * 1000))]
     with output(dest, binary=True) as f:
         frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=durations,
                        loop=0, optimize=False, disposal=1)

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqart import spec
 from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.base import Codec, Norm
@@ -112,10 +113,6 @@ class NotesCodec(Codec):
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
     legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
-    option_ranges = {"velocity_bins": (1, 128, True), "eps": (0.0, 10.0, False), "snap": (0.0, 10.0, True),
-                     "min_dur": (0.0, 60.0, True), "transpose": (0, 127, True), "stretch": (0.0, 10.0, True),
-                     "ref_bpm": (0.0, 999.0, True), "pitch_lo": (0, 127, True), "pitch_hi": (0, 127, True),
-                     "grid_seconds": (0.0, 60.0, True), "dequantise": (0.0, 10.0, True)}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)
@@ -332,6 +329,7 @@ class NotesCodec(Codec):
         if unknown:
             raise SeqartError(f"unknown notes generation option(s): {', '.join(sorted(unknown))} "
                               f"(known: {', '.join(SAMPLE_OPTIONS)})")
+        options = spec.check_options("notes", options)
         lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
         pitches = self.allowed_classes()["pitch"]
         if "scale" in options:
@@ -340,12 +338,11 @@ class NotesCodec(Codec):
                 raise SeqartError(f"scale={options['scale']}: no pitch of it lies in the model's range {lo}..{hi}")
         sampler.allow("pitch", pitches)
         if "dynamics" in options:
-            self.options["dynamics"] = _number(options["dynamics"], "dynamics", 0.0, 63.0)
+            self.options["dynamics"] = options["dynamics"]
         if "tempo" in options:
-            bpm = _positive(options["tempo"], "tempo")
-            self.time_factor = float(self.options["ref_bpm"]) / bpm
+            self.time_factor = float(self.options["ref_bpm"]) / options["tempo"]
         if "prime_bars" in options:
-            self.prime_bars = _positive(options["prime_bars"], "prime_bars")
+            self.prime_bars = options["prime_bars"]
 
     def prime_clip(self, path: Path, seconds: float | None = None) -> Clip:
         if self.prime_bars is not None:
@@ -365,23 +362,3 @@ class NotesCodec(Codec):
         f = primer.frames.copy()
         f[:, [primer.channels.index("dt"), primer.channels.index("dur")]] *= self.time_factor
         return generated.with_frames(np.concatenate([f, generated.frames]))
-
-
-def _number(value, name: str, lo: float, hi: float) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not lo <= v <= hi:
-        raise SeqartError(f"{name}={value!r}: expected a number from {lo:g} to {hi:g}")
-    return v
-
-
-def _positive(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = -1.0
-    if not v > 0:
-        raise SeqartError(f"{name}={value!r}: expected a positive number")
-    return v

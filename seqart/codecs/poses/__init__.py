@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqart import spec
 from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.poses import features as pf
@@ -61,10 +62,6 @@ class PosesCodec(Codec):
     modality = "poses"
     writer_modules = ("seqart.codecs.poses.writers",)
     suffixes = (".bvh",)
-    option_ranges = {"fps": (0.0, 1000.0, False), "source_fps": (0.0, 10000.0, True), "trim_start": (0, 10**9, True),
-                     "static_deg": (0.0, 360.0, True), "drift": (0.0, 1.0, False), "mirror": (0.0, 1.0, True),
-                     "speed": (0.0, 0.9, True), "chunk_seconds": (0.0, 1e6, True),
-                     "contact_height": (0.0, 10.0, False), "contact_speed": (0.0, 100.0, False)}
     # checkpoints from before foot contact and constant channels: no contact channels, nothing constant
     legacy_options = {"contact": False, "constant": {}}
     # (with how decoding pins feet: a fine-tune may change it, the model's space stays)
@@ -75,12 +72,7 @@ class PosesCodec(Codec):
         unknown = set(options or {}) - set(DEFAULTS)
         if unknown:
             raise SeqartError(f"unknown poses option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        opts = DEFAULTS | dict(options or {})
-        if not opts["fps"] > 0 or opts["source_fps"] < 0 or not 0 < opts["drift"] <= 1 or opts["trim_start"] < 0:
-            raise SeqartError("poses options: fps must be > 0, source_fps >= 0, trim_start >= 0 and drift in (0, 1]")
-        if not (opts["contact_height"] > 0 and opts["contact_speed"] > 0):
-            raise SeqartError("poses options: contact_height and contact_speed must be > 0")
-        super().__init__(opts, norm)
+        super().__init__(DEFAULTS | dict(options or {}), norm)
 
     # --- layout -----------------------------------------------------------------------------
     @property
@@ -205,15 +197,9 @@ class PosesCodec(Codec):
 
     def configure_sampler(self, sampler, options: dict) -> None:
         """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
-        options = dict(options)
+        options = spec.check_options("poses", options)
         if "drift" in options:
-            try:
-                drift = float(options.pop("drift"))
-            except ValueError:
-                raise SeqartError("--set drift: expected a number in (0, 1]") from None
-            if not 0 < drift <= 1:
-                raise SeqartError(f"--set drift={drift}: must be in (0, 1]")
-            self.options["drift"] = drift
+            self.options["drift"] = options.pop("drift")
         super().configure_sampler(sampler, options)
 
 

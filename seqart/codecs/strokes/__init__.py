@@ -53,8 +53,6 @@ class StrokesCodec(Codec):
     writer_modules = ("seqart.codecs.strokes.svg", "seqart.codecs.strokes.raster")
     training_options = ("max_len", "scale_aug", "drop_prob", "rdp_epsilon", "dequantise")
     legacy_options = {"dequantise": 0.0}  # models trained before dequantisation saw exact offsets
-    option_ranges = {"rate": (0.0, 10000.0, False), "max_len": (0, 10**7, True), "scale_aug": (0.0, 0.99, True),
-                     "drop_prob": (0.0, 1.0, True), "rdp_epsilon": (0.0, 1e6, True), "dequantise": (0.0, 1e6, True)}
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)
