@@ -64,7 +64,7 @@ def train(
     flags = {"train.steps": steps, "train.batch_size": batch_size, "model.hidden": hidden,
              "model.mixtures": mixtures, "train.seed": seed}
     sets = list(set_) + [f"{k}={v}" for k, v in flags.items() if v is not None]
-    cfg = merge(defaults(codec.options, codec.family), config, sets, codec.family, codec.modality)
+    cfg = merge(defaults(codec.options, codec.family), config, sets, codec.family, codec.settings)
     if init is not None:
         cfg["train"]["init"] = init
     _describe_data(codec, data, cfg["codec"])
@@ -102,7 +102,7 @@ def prepare(
         if not item.strip().startswith("codec."):
             raise SeqartError(f"--set {item}: prepare takes only codec.KEY=VALUE")
     codec = codec_for_path(data[0])
-    options = merge(defaults(codec.options), None, list(set_), modality=codec.modality)["codec"]
+    options = merge(defaults(codec.options), None, list(set_), codec_settings=codec.settings)["codec"]
     index = prepare_cache(data, out, shard_mb, options)
     counts = {k: v["clips"] for k, v in index["splits"].items()}
     shards = sum(len(v["shards"]) for v in index["splits"].values())
@@ -190,7 +190,7 @@ def write(
     from seqart.handwrite import MM_PER_CHAR, page_options, write_page
     from seqart.limits import read_text
 
-    _check_flags(width_mm=width_mm, chars_per_line=chars_per_line)
+    _check_flags(width_mm=width_mm, chars_per_line=chars_per_line, bias=bias, temperature=temperature, seed=seed)
     if style_text is not None and style is None:
         raise SeqartError("--style-text needs --style (the line it transcribes)")
     if (text is None) == (text_file is None):

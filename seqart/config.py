@@ -82,9 +82,9 @@ def _same_kind(old, value) -> bool:
     return isinstance(value, type(old))
 
 
-def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn", modality: str = "") -> dict:
+def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn", codec_settings=()) -> dict:
     """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides, and check
-    them against the spec: run settings, the model `family`'s, and the codec's of `modality`."""
+    them against the spec: run settings, the model `family`'s, and the codec's (Codec.settings)."""
     if toml_file is not None:
         from seqart.limits import read_toml
 
@@ -100,5 +100,5 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
-    spec.check(spec.TRAIN + spec.MODELS[family] + spec.CODEC.get(modality, []), cfg)
+    spec.check(spec.TRAIN + spec.MODELS[family] + list(codec_settings), cfg)
     return cfg

@@ -246,98 +246,9 @@ PIECE = [
 OSC_NUMBERS = {"/temperature": QUANTITIES["temperature"], "/tempo": QUANTITIES["tempo"],
                "/prime/file seconds": QUANTITIES["prime_seconds"]}
 
-# --- codec options: the [codec] section of runs, `seqart prepare --set codec.KEY=...` --------------
-# Checked whenever a codec is made (seqart.codecs.base.Codec), from settings or from a checkpoint's
-# JSON. "learnt" options are set when the codec is fitted on training data and saved with the model.
-_STROKES = [
-    _s("codec.rate", float, 60.0, 0.0, 10000.0, low_open=True, unit="points/s", help="when played live or animated"),
-    _s("codec.max_len", int, 250, 0, 10**7, unit="points", help="sketch-rnn's Nmax: longer drawings are left out of training"),
-    _s("codec.scale_aug", float, 0.15, 0.0, 0.99, help="augmentation: random per-axis scale in [1 - a, 1 + a]"),
-    _s("codec.drop_prob", float, 0.10, 0.0, 1.0, help="augmentation: chance of merging a pen-down point into the next"),
-    _s("codec.rdp_epsilon", float, 2.0, 0.0, 1e6, unit="source units", help="simplification of SVG and raw ndjson input"),
-    _s("codec.dequantise", float, 1.0, 0.0, 1e6, unit="source units", help="width of the uniform noise on offsets; 0 = off"),
-]
-_SECONDS = dict(unit="s")
-CODEC = {
-    "strokes": _STROKES,
-    # handwriting keeps IAM-OnDB's points as recorded: dropping or simplifying them changes the pace
-    "handwriting": [replace(s, default=0.0) if s.name in ("codec.drop_prob", "codec.rdp_epsilon") else s
-                    for s in _STROKES] + [
-        _s("codec.alphabet", str, "".join(chr(c) for c in range(32, 127)),
-           help="the characters a transcript may hold, in one-hot order (printable ASCII)"),
-        _s("codec.rescale", float, 1.0, 0.0, 1e6, low_open=True, help="factor on the offsets read (a fine-tune fits it)"),
-    ],
-    "notes": [
-        _s("codec.tracks", str, "melody", help="MIDI files: melody, all, drums or an instrument index"),
-        _s("codec.velocity_bins", int, 8, 1, 128, help="velocity classes"),
-        _s("codec.program", bool, False, help="a program channel (multi-instrument data)"),
-        _s("codec.eps", float, 0.01, 0.0, 10.0, low_open=True, **_SECONDS, help="added before the log of a time"),
-        _s("codec.snap", float, 0.005, 0.0, 10.0, **_SECONDS, help="sampled time shifts below this are 0 (a chord)"),
-        _s("codec.min_dur", float, 0.02, 0.0, 60.0, **_SECONDS, help="shortest note written"),
-        _s("codec.transpose", int, 5, 0, 127, unit="semitones", help="augmentation: up to this either way"),
-        _s("codec.stretch", float, 0.1, 0.0, 10.0, help="augmentation: tempo factor in [1/(1+s), 1+s]"),
-        _s("codec.ref_bpm", float, 120.0, 0.0, 999.0, unit="BPM", help="learnt: the training data's tempo"),
-        _s("codec.pitch_lo", int, 0, 0, 127, help="learnt: lowest pitch of the training data"),
-        _s("codec.pitch_hi", int, 127, 0, 127, help="learnt: highest pitch of the training data"),
-        _s("codec.grid_seconds", float, 0.0, 0.0, 60.0, **_SECONDS, help="JSB piano rolls: a grid step; 0 = from the file name"),
-        _s("codec.dequantise", float, 0.02, 0.0, 10.0, help="uniform noise on log-times in model space"),
-        _s("codec.time", str, "seconds", choices=("seconds", "grid"),
-           help="seconds (a density over log-seconds) or grid (classes of steps on the data's grid)"),
-        _s("codec.grid", int, 0, 0, 96, unit="steps/beat", help="grid time: 0 = inferred from the training data"),
-        _s("codec.grid_share", float, 0.0, 0.0, 1.0, help="learnt: share of training onsets on the grid"),
-        _s("codec.max_beats", int, 16, 1, 1024, unit="beats", help="grid time: longest time shift or duration"),
-        _s("codec.dt_steps", list, [], help="learnt: grid time-shift classes"),
-        _s("codec.dur_steps", list, [], help="learnt: grid duration classes"),
-        _s("codec.dynamics", int, 12, 0, 63, unit="velocity", help="velocity shaping of generated notes; 0 = as sampled"),
-    ],
-    "poses": [
-        _s("codec.fps", float, 30.0, 0.0, 1000.0, low_open=True, unit="fps", help="frames per second of the model"),
-        _s("codec.source_fps", float, 0.0, 0.0, 10000.0, unit="fps", help="of the files; 0 = their Frame Time"),
-        _s("codec.trim_start", int, 0, 0, 10**9, unit="frames", help="dropped from the start of every file"),
-        _s("codec.static_deg", float, 0.5, 0.0, 360.0, unit="deg", help="joints varying less carry no channels"),
-        _s("codec.velocity", bool, True, help="add 6-D rotation velocities"),
-        _s("codec.drift", float, 0.1, 0.0, 1.0, low_open=True, help="weight of the absolute rotation when decoding"),
-        _s("codec.mirror", float, 0.5, 0.0, 1.0, help="augmentation: chance of a left/right mirrored copy"),
-        _s("codec.speed", float, 0.0, 0.0, 0.9, help="augmentation: random speed in [1 - s, 1 + s]"),
-        _s("codec.forward", list, [0.0, 0.0, 1.0], help="the skeleton's facing direction in its rest pose"),
-        _s("codec.contact", bool, False, help="foot-contact channels; planted feet pinned when decoding"),
-        _s("codec.pin_feet", bool, False, help="without contact channels: pin low, slow feet when decoding"),
-        _s("codec.contact_height", float, 0.03, 0.0, 10.0, low_open=True, unit="body heights", help="a foot touches within"),
-        _s("codec.contact_speed", float, 0.2, 0.0, 100.0, low_open=True, unit="body heights/s", help="...moving slower"),
-        _s("codec.feet", object, None, help="foot joint names (a list; none = found); learnt: {name: floor}"),
-        _s("codec.chunk_seconds", float, 0.0, 0.0, 1e6, **_SECONDS, help="training clips this long; 0 = whole files"),
-        _s("codec.exclude", list, [], help="file names (without .bvh) not to read"),
-        _s("codec.valid", list, [], help="file names that form the validation split"),
-        _s("codec.test", list, [], help="file names that form the test split"),
-    ] + [_s(f"codec.{k}", object, None, help="learnt: " + h) for k, h in (
-        ("skeleton", "the skeleton of the first file"), ("kept", "joints with rotation channels"),
-        ("static", "mean angles of the joints left out"), ("constant", "channels that never change"),
-        ("body_height", "the rest pose's height, file units"))],
-    "canvas": [
-        _s("codec.size", int, 28, 4, 256, unit="px", help="images are size x size (resized on reading)"),
-        _s("codec.binarize", str, "stochastic", choices=("stochastic", "threshold", "none"),
-           help="none keeps grey (for model.likelihood = logistic)"),
-        _s("codec.threshold", float, 0.5, 0.0, 1.0, help="for binarize = threshold"),
-        _s("codec.binarize_seed", int, 0, 0, 2**32 - 1, help="for binarize = stochastic: the same bits every epoch"),
-        _s("codec.invert", str, "auto", choices=("auto", "yes", "no"), help="pictures: auto inverts a light background"),
-        _s("codec.line_width", float, 1.5, 0.0, 64.0, low_open=True, unit="px", help="rasterised drawings: pen width"),
-        _s("codec.fps", float, 16.0, 0.0, 1000.0, low_open=True, unit="steps/s", help="DRAW steps when animated or played"),
-    ],
-}
-
-# --- generation options: `seqart sample --set KEY=...`, a piece's [options], render.options --------
-OPTIONS = {
-    "notes": [_s("scale", str, None, help="TONIC:MODE, e.g. C:major: only its pitches"),
-              replace(quantity("tempo", "tempo"), help="play at this tempo (time rescaled from the data's)"),
-              _s("prime_bars", float, None, 0.0, 1024.0, low_open=True, unit="bars", help="prime with this many bars"),
-              _s("dynamics", float, None, 0.0, 63.0, unit="velocity", help="velocity shaping; 0 = as sampled")],
-    "poses": [_s("drift", float, None, 0.0, 1.0, low_open=True, help="weight of the absolute rotation when decoding")],
-    "handwriting": [_s("text", str, None, help="what a text-conditioned model writes")],
-}
-
 # --- export options: `--set export.KEY=...` (the same name means the same in every writer) -----------
 # default None: each writer's own (or "auto"). seqart.export checks a writer's options against this.
-_MM, _PX = dict(unit="mm"), dict(unit="px")
+_MM, _PX, _SECONDS = dict(unit="mm"), dict(unit="px"), dict(unit="s")
 EXPORT = [
     _s("export.page", object, None, help="strokes: a4, a3... or auto or [width, height] in mm"),
     _s("export.landscape", bool, False, help="strokes: turn the page"),
@@ -403,15 +314,16 @@ def check(table: list[Setting], values: dict, where: str = "", section: str | No
             s.check(got[key], where)
 
 
-def check_options(modality: str, options: dict) -> dict:
-    """A codec's generation options checked against OPTIONS and converted (text from `--set tempo=90`
-    read as a TOML value where a number belongs); unknown names are left for the codec to refuse."""
+def check_options(table, options: dict) -> dict:
+    """Generation options checked against a codec's table (Codec.generation_settings) and converted:
+    text from `--set tempo=90` is read as a TOML value where a number belongs. Unknown names are
+    left for the codec to refuse, naming what it knows."""
     from seqart.config import parse_value
 
-    table = {s.name: s for s in OPTIONS.get(modality, [])}
+    declared = {s.name: s for s in table}
     out = {}
     for k, v in options.items():
-        if k in table and table[k].type is not str and isinstance(v, str):
+        if k in declared and declared[k].type is not str and isinstance(v, str):
             v = parse_value(v)
-        out[k] = table[k].check(v) if k in table else v
+        out[k] = declared[k].check(v) if k in declared else v
     return out

@@ -1,4 +1,5 @@
-"""docs/settings.md from the one spec (seqart.spec): every table, with type, default, range, unit and help.
+"""docs/settings.md from the one spec (seqart.spec, and each codec's own settings.py): every table,
+with type, default, range, unit and help.
 
     python -m seqart.spec_docs            # rewrite docs/settings.md
 A test checks that the file in the repository is what this prints, so the docs cannot drift.
@@ -41,6 +42,8 @@ def _table(settings: list[spec.Setting]) -> list[str]:
 
 
 def settings_markdown() -> str:
+    from seqart.codecs import codec_class, known_modalities
+
     out = ["# Settings", "", "Generated from `seqart/spec.py` by `python -m seqart.spec_docs`; do not edit by hand.",
            "Every setting is checked where it comes in (a TOML file, `--set`, a flag, an OSC message, a",
            "checkpoint's JSON), with one line naming it when it is of the wrong type or out of range.", ""]
@@ -50,11 +53,12 @@ def settings_markdown() -> str:
     out += [f"| `/seqart{a}` | {q.range_text()} | {q.unit} |" for a, q in spec.OSC_NUMBERS.items()] + [""]
     out += ["## Codec options: [codec], --set codec.KEY=VALUE (by the data's modality)", "",
             "\"learnt\" options are set when the codec is fitted on training data and saved with the model.", ""]
-    for modality, table in spec.CODEC.items():
-        out += [f"### {modality}", ""] + _table(table) + [""]
+    for modality in known_modalities():
+        out += [f"### {modality}", ""] + _table(list(codec_class(modality).settings)) + [""]
     out += ["## Generation options: seqart sample --set KEY=VALUE, a piece's [options], render.options", ""]
-    for modality, table in spec.OPTIONS.items():
-        out += [f"### {modality}", ""] + _table(table) + [""]
+    for modality in known_modalities():
+        if codec_class(modality).generation_settings:
+            out += [f"### {modality}", ""] + _table(list(codec_class(modality).generation_settings)) + [""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -71,13 +71,18 @@ class Codec:
     # Options added after checkpoints were first written, with the value that reproduces what those
     # checkpoints did: a checkpoint that lacks one loads with this value, not the new default.
     legacy_options: dict = {}
+    # Its [codec] options and its generation options (`seqart sample --set KEY=...`, a piece's
+    # [options]), each a seqart.spec.Setting (type, unit, range, default, help; the codec's
+    # settings.py): options are checked whenever a codec is made, from settings or from a checkpoint's
+    # JSON, so NaN, a zero rate or a probability of 2 fail here; docs/settings.md lists both.
+    settings: tuple = ()
+    generation_settings: tuple = ()
+
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         from seqart import spec
 
         self.options = dict(options or {})
-        # checked whenever a codec is made, from settings or from a checkpoint's JSON, against the
-        # spec's codec options (seqart.spec.CODEC): NaN, a zero rate or a probability of 2 fail here
-        spec.check(spec.CODEC.get(self.modality, []), self.options, section="codec")
+        spec.check(self.settings, self.options, section="codec")
         self.norm = norm or Norm.identity(len(self.layout.continuous))
 
     @classmethod

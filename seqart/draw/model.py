@@ -27,7 +27,7 @@ loss are computed in fp32 (see seqart.precision).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
@@ -56,9 +56,8 @@ class DRAWConfig:
         from seqart import spec
 
         spec.check(spec.DRAW, asdict(self), section="model")
-        size = spec.setting("codec.size", spec.CODEC["canvas"])
         for key in ("height", "width"):
-            replace(size, name=f"model.{key}").check(getattr(self, key))
+            spec.Setting(f"model.{key}", int, None, 1, 65536, unit="px").check(getattr(self, key))
 
     def to_json(self) -> dict:
         return asdict(self)

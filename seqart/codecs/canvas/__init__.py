@@ -32,6 +32,7 @@ import numpy as np
 from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.base import Codec, Norm
+from seqart.codecs.canvas import settings as declared
 from seqart.errors import SeqartError
 from seqart.formats import images
 from seqart.layout import Layout
@@ -62,6 +63,7 @@ class CanvasCodec(Codec):
     family = "draw"  # seqart.family: images train DRAW
     suffixes = PICTURES + IDX
     training_options = ("binarize", "threshold", "binarize_seed", "invert", "line_width")
+    settings = tuple(declared.OPTIONS)  # seqart/codecs/canvas/settings.py
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         opts = DEFAULTS | dict(options or {})

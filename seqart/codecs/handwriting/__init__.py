@@ -40,6 +40,7 @@ from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.base import Norm
 from seqart.codecs.strokes import CHANNELS, DEFAULTS as STROKE_DEFAULTS, LAYOUT, StrokesCodec
+from seqart.codecs.handwriting import settings as declared
 from seqart.errors import SeqartError
 from seqart.layout import Layout
 
@@ -58,6 +59,8 @@ class HandwritingCodec(StrokesCodec):
     suffixes = ()  # recognised by `claims` (line files, transcripts), not by a suffix alone
     writer_modules = ("seqart.codecs.handwriting.writers",)  # the strokes writers, for handwriting clips
     training_options = StrokesCodec.training_options
+    settings = tuple(declared.OPTIONS)  # seqart/codecs/handwriting/settings.py
+    generation_settings = tuple(declared.GENERATION)
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)

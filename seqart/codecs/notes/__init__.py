@@ -49,6 +49,7 @@ from seqart.codecs import register
 from seqart.codecs.base import Codec, Norm
 from seqart.codecs.notes import grid as note_grid
 from seqart.codecs.notes.music import dynamics, scale_pitches  # noqa: F401 - scale_pitches is public here
+from seqart.codecs.notes import settings as declared
 from seqart.errors import SeqartError
 from seqart.layout import Categorical, Layout, Mixture
 
@@ -111,6 +112,8 @@ class NotesCodec(Codec):
     modality = "notes"
     writer_modules = ("seqart.codecs.notes.writers",)
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
+    settings = tuple(declared.OPTIONS)  # seqart/codecs/notes/settings.py
+    generation_settings = tuple(declared.GENERATION)
     legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
 
@@ -329,7 +332,7 @@ class NotesCodec(Codec):
         if unknown:
             raise SeqartError(f"unknown notes generation option(s): {', '.join(sorted(unknown))} "
                               f"(known: {', '.join(SAMPLE_OPTIONS)})")
-        options = spec.check_options("notes", options)
+        options = spec.check_options(self.generation_settings, options)
         lo, hi = int(self.options["pitch_lo"]), int(self.options["pitch_hi"])
         pitches = self.allowed_classes()["pitch"]
         if "scale" in options:

@@ -25,6 +25,7 @@ from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.poses import features as pf
 from seqart.codecs.base import Codec, Norm
+from seqart.codecs.poses import settings as declared
 from seqart.errors import SeqartError
 from seqart.formats.bvh import Motion, Skeleton, read_bvh
 from seqart.layout import Categorical, Layout, Mixture
@@ -67,6 +68,8 @@ class PosesCodec(Codec):
     # (with how decoding pins feet: a fine-tune may change it, the model's space stays)
     training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test",
                         "pin_feet", "contact_height", "contact_speed")
+    settings = tuple(declared.OPTIONS)  # seqart/codecs/poses/settings.py
+    generation_settings = tuple(declared.GENERATION)
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         unknown = set(options or {}) - set(DEFAULTS)
@@ -197,7 +200,7 @@ class PosesCodec(Codec):
 
     def configure_sampler(self, sampler, options: dict) -> None:
         """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
-        options = spec.check_options("poses", options)
+        options = spec.check_options(self.generation_settings, options)
         if "drift" in options:
             self.options["drift"] = options.pop("drift")
         super().configure_sampler(sampler, options)

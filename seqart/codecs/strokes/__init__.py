@@ -28,6 +28,7 @@ import numpy as np
 from seqart.clip import Clip
 from seqart.codecs import register
 from seqart.codecs.base import Codec, Norm
+from seqart.codecs.strokes import settings as declared
 from seqart.errors import SeqartError
 from seqart.formats.stroke3 import (CHANNELS, PEN_DOWN, PEN_END, PEN_UP, RDP_WINDOW, clip_to_stroke3,  # noqa: F401
                                     rdp, rdp_indices, stroke3_to_clip, stroke3_to_stroke5, stroke3_to_strokes,
@@ -52,6 +53,7 @@ class StrokesCodec(Codec):
     suffixes = (".npz", ".ndjson", ".svg", ".jhf")
     writer_modules = ("seqart.codecs.strokes.svg", "seqart.codecs.strokes.raster")
     training_options = ("max_len", "scale_aug", "drop_prob", "rdp_epsilon", "dequantise")
+    settings = tuple(declared.OPTIONS)  # seqart/codecs/strokes/settings.py
     legacy_options = {"dequantise": 0.0}  # models trained before dequantisation saw exact offsets
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
