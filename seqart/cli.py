@@ -316,9 +316,7 @@ def inspect(
 
 def _describe_data(codec, data: Path, options: dict | None = None) -> None:
     """Say on stderr what a codec takes from the data, where it says anything (notes: the track per file)."""
-    if options is not None:
-        codec = type(codec)(options)
-    for line in codec.describe_data(data):
+    for line in codec.describe_data(data, options):
         typer.echo(line, err=True)
 
 

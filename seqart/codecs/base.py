@@ -210,8 +210,9 @@ class Codec:
         body = primer.frames[~self._end_mask(primer.frames)]
         return generated.with_frames(np.concatenate([body, generated.frames]))
 
-    def describe_data(self, path: Path) -> list[str]:
-        """Lines saying what this codec took from the data (notes: the track of each file); none by default."""
+    def describe_data(self, path: Path, options: dict | None = None) -> list[str]:
+        """Lines saying what this codec (or one made with `options`, a run's codec settings) takes from
+        the data (notes: the track of each file); none by default."""
         return []
 
     # --- live and the studio ---------------------------------------------------------------

@@ -179,11 +179,12 @@ class NotesCodec(Codec):
 
         return NoteBaselines(self, train, valid)
 
-    def describe_data(self, path: Path) -> list[str]:
+    def describe_data(self, path: Path, options: dict | None = None) -> list[str]:
         """Lines saying which track was taken from each MIDI file under `path` (none for JSB rolls)."""
         from seqart.formats import midi_in
 
-        path, tracks = Path(path), str(self.options["tracks"])
+        o = type(self)(options).options if options is not None else self.options  # checked as the trainer will
+        path, tracks = Path(path), str(o["tracks"])
         if path.is_dir():
             items, _ = midi_in.read_midi_folder(path, tracks)
             chosen = {m["source"]: ", ".join(m["tracks"]) for _, m in items}
