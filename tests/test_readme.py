@@ -8,8 +8,8 @@ folder, the Python block's file). A new example in the README is run without tou
 
 What differs from typing the lines by hand is listed here, each with its reason:
 
-* INPUTS: files the README means as *your own* (`drawings/`, `my_start.svg`, `my_tune.mid`...)
-  are made first from the data the project ships in `datasets/`;
+* INPUTS: files the README means as *your own* (`drawings/`, `my_start.svg`, `my_tune.mid`, `poem.txt`...)
+  are made first from the data the project ships in `datasets/` (a text is written);
 * SUBSTITUTE: exact README text replaced before running: the set-up lines (this test already
   runs in the project's environment, and pip would need the network) and data kept outside the
   repository;
@@ -145,6 +145,7 @@ def clone(tmp_path_factory) -> Path:
     for name, src in INPUTS.items():
         (shutil.copytree if (dest / src).is_dir() else shutil.copy)(dest / src, dest / name)
     (dest / "my_line.txt").write_text("sheep\n")
+    (dest / "poem.txt").write_text("The owl and the cat\nwent to sea.\n")  # your own text, for `write --text-file`
     return dest
 
 
