@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqart import family, spec
+from seqart import family, limits, memory, spec
 from seqart.clip import Clip
 from seqart.errors import SeqartError
 from seqart.modelio import load_model
@@ -64,9 +64,18 @@ def generate_clips(model, codec, meta: dict, n: int = 1, *, temperature: float =
     limit = max_frames or (10**7 if seconds else meta["train"].get("max_len") or 1000)
     made = provenance(name, seed=seed, temperature=temperature, bias=bias, greedy=greedy, options=options,
                       primed=primer is not None)
+    # Memory (seqart.memory): checked ahead where the frames a sequence may take are known; a
+    # --seconds request is held to what is left of the budget as it runs.
+    width = len(getattr(codec, "channels", None) or codec.layout.channels)  # values a frame holds
+    if not (seconds and not max_frames):
+        memory.check_output(n, min(limit, sampler.max_frames or limit), width)
+    budget = memory.output_budget(width)
     out = []
     for i in range(n):
-        clip = sampler.generate(limit, primer, seconds)
+        clip = sampler.generate(min(limit, budget), primer, seconds)
+        budget -= len(clip)
+        if budget <= 0:
+            raise limits.over("memory_mb", f"n={n} sequences of seconds={seconds} s: the output passed")
         clip = codec.join(primer, clip) if primer is not None else clip
         out.append(clip.with_frames(clip.frames, meta=clip.meta | {"provenance": made | {"index": i}}))
     return out

@@ -47,6 +47,7 @@ LIMITS = {
     "frames": Limit(1_000_000, "frames", "frames in one BVH file"),
     "depth": Limit(64, "levels", "nesting depth of SVG elements and <use> references"),
     "svg_elements": Limit(200_000, "elements", "SVG elements, each <use> copy counted"),
+    "memory_mb": Limit(8192, "MiB", "estimated memory of a model and its training batch, or of a generation's output"),
 }
 
 

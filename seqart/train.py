@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from seqart import autocond, checkpoint, family, precision
+from seqart import autocond, checkpoint, family, memory, precision
 from seqart.codecs import codec_class, codec_from_config
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
@@ -112,7 +112,13 @@ class Trainer:
         elif latest is None and isinstance(self.train_clips, list):  # a cache's norm was fitted as it was prepared
             self.codec.fit_norm(self.train_clips)
         self.family = family.of_codec(self.codec)  # the data picks the model: MDN-LSTM or DRAW
-        self.model = self.family.build(cfg["model"], self.codec).to(self.device)
+        memory.check_training(self.family, cfg, self.codec)  # a huge but in-range size: one line, not a MemoryError
+        try:
+            self.model = self.family.build(cfg["model"], self.codec).to(self.device)
+        except (MemoryError, RuntimeError) as e:
+            if not memory.allocation_failed(e):
+                raise
+            raise memory.refuse_allocation(memory.size_settings(self.family, cfg), e) from None
         if latest is None and cfg["train"].get("init"):
             self.model.load_state_dict(init_weights)
         self.model.autocond = autocond.from_config(self.tc)
