@@ -187,3 +187,20 @@ def test_a_midi_upload_primes_and_the_answer_exports_as_midi(studio, tmp_path):
 
     notes = seqart.read(out)[0]
     assert len(notes) == len(phrase)
+
+
+def test_a_dance_streams_joint_positions_and_exports_as_bvh(studio, tmp_path):
+    import base64
+
+    import seqart
+
+    with studio.socket() as ws:
+        got = ask(ws, {"cmd": "continue", "model": "salsa", "seconds": 1.0, "seed": 4}, until=("end",), timeout=120)
+        start, poses = got[0], [m for m in got if m["type"] == "event"]
+        f = ask(ws, {"cmd": "export", "model": "salsa", "format": "bvh"}, until=("file",))[-1]
+    joints = len(start["joints"])
+    assert joints == len(start["parents"]) and start["parents"][0] == -1
+    assert poses and all(m["address"] == "/seqart/pose" and len(m["args"]) == 3 * joints for m in poses)
+    out = tmp_path / f["name"]
+    out.write_bytes(base64.b64decode(f["data"]))
+    assert len(seqart.read(out)[0]) > 0  # seqart's own strict BVH reader takes it back

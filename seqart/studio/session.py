@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 
 import numpy as np
@@ -104,7 +103,7 @@ class Session:
         (after the primer's t0), at `pace` times the model's time (0: as fast as it goes)."""
         t, n, reason = t0, 0, "end"
         loop = asyncio.get_running_loop()
-        began = loop.time() - t0 / pace if pace > 0 else loop.time()
+        began = t_first = None  # the first frame goes at once; the others at pace after it
         kept = self.last[2]
         try:
             while True:
@@ -117,8 +116,10 @@ class Session:
                 t += renderer.seconds(frame)
                 n += 1
                 kept.append(frame)
-                if pace > 0:
-                    await asyncio.sleep(max(0.0, began + t / pace - loop.time()))
+                if began is None:
+                    began, t_first = loop.time(), t
+                elif pace > 0:
+                    await asyncio.sleep(max(0.0, began + (t - t_first) / pace - loop.time()))
                 for ev in renderer.events(frame, t, 1.0):  # beats = seconds: one beat a second
                     await self.send({"type": "event", "id": msg_id, "i": n, "t": round(t, 6),
                                      "address": ev.address, "args": list(ev.args), "T": sampler.temperature})
@@ -148,17 +149,12 @@ class Session:
             await self.send({"type": "stopped", "id": msg.get("id")})
 
     async def _export(self, msg) -> None:
-        """The drawing or phrase on the page as a file, written by seqart's own writers."""
-        from seqart.export import export_clips
-
+        """The drawing or phrase on the page (or the last continuation) as a file, by seqart's writers."""
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
         clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
         if clip is None:
             clip = self._last_clip(model)
-        text = msg["format"] == "svg"
-        buf = io.StringIO() if text else io.BytesIO()
-        await asyncio.to_thread(export_clips, [clip], buf, msg["format"])
-        data = buf.getvalue().encode() if text else buf.getvalue()
+        data = await asyncio.to_thread(_written, clip, msg["format"])
         await self.send({"type": "file", "id": msg.get("id"), "format": msg["format"],
                          "name": f"seqart-{model.name}.{msg['format']}", "data": base64.b64encode(data).decode()})
 
@@ -173,9 +169,15 @@ class Session:
         await self.send({"type": "monitoring", "id": msg.get("id"), "port": port, "control": msg["control"]})
 
     async def _relay(self, link) -> None:
+        """Pass the show's events on every BATCH_S; ask again each second until some come (the
+        show may start after the page connects, and a UDP request can be lost)."""
         from seqart.studio.monitor import BATCH_S
 
+        asked = asyncio.get_running_loop().time()
         while link.monitor is not None:
+            if link.monitor.received == 0 and asyncio.get_running_loop().time() - asked > 1.0:
+                link.send("/seqart/monitor", [link.port])
+                asked = asyncio.get_running_loop().time()
             batch = link.monitor.batch()
             if batch["events"] or batch["received"]:
                 await self.send(batch)
@@ -259,3 +261,17 @@ def _skeleton(renderer) -> dict:
     if sk is None:
         return {}
     return {"joints": list(sk.names), "parents": [int(p) for p in sk.parents]}
+
+
+def _written(clip, fmt: str) -> bytes:
+    """The bytes seqart's writer for `fmt` makes of one clip (through a private temporary file,
+    so each writer picks text or binary itself)."""
+    import tempfile
+    from pathlib import Path
+
+    from seqart.export import export_clips
+
+    with tempfile.TemporaryDirectory(prefix="seqart-studio-export-") as tmp:
+        path = Path(tmp) / f"clip.{fmt}"
+        export_clips([clip], path)
+        return path.read_bytes()

@@ -11,6 +11,7 @@ let queue = [];       // pen events received, drawn a few per animation frame
 let penDown = false;  // the person's pointer is down
 let modelPoints = 0;
 let requestId = 0;
+let penUpAt = null;   // performance.now() at the last pen-up, for the latency to the first model point
 
 function pos(e) {
   const r = board.getBoundingClientRect();
@@ -50,6 +51,7 @@ function penUp() {
   penDown = false;
   points[points.length - 1][2] = 1;
   keep();
+  penUpAt = performance.now();
   requestId += 1;
   document.getElementById("state").textContent = "the model is drawing";
   Studio.send({ cmd: "continue", id: requestId, model: modelSelect.value, temperature: Number(tempInput.value),
@@ -67,6 +69,10 @@ function drawEvent(msg) {
   if (down && last) segment(last, [x, y], "#c0392b");
   points.push([x, y, 0]);
   modelPoints += 1;
+  if (penUpAt !== null) {  // the first point of this continuation is on the page (benchmarks/studio_latency.py)
+    document.body.dataset.latencyMs = (performance.now() - penUpAt).toFixed(2);
+    penUpAt = null;
+  }
   document.getElementById("model-points").textContent = modelPoints;
   document.getElementById("temperature-used").textContent = Number(msg.T).toFixed(2);
 }
