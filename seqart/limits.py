@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,32 @@ LIMITS = {
     "svg_elements": Limit(200_000, "elements", "SVG elements, each <use> copy counted"),
     "memory_mb": Limit(8192, "MiB", "estimated memory of a model and its training batch, or of a generation's output"),
 }
+
+
+class Cancelled(SeqartError):
+    """A read given up by whoever started it (a live load past its timeout: seqart.live.loader)."""
+
+
+_cancel = threading.local()  # .event: the threading.Event that gives up this thread's reads
+
+
+@contextmanager
+def cancellable(event: threading.Event):
+    """Within this block, the bounded reads of this thread raise Cancelled once `event` is set:
+    a load given up on another thread stops at its next chunk instead of reading on."""
+    old = getattr(_cancel, "event", None)
+    _cancel.event = event
+    try:
+        yield
+    finally:
+        _cancel.event = old
+
+
+def cancel_check(where="") -> None:
+    """Raise Cancelled if this thread's work has been given up (called between chunks and stages)."""
+    event = getattr(_cancel, "event", None)
+    if event is not None and event.is_set():
+        raise Cancelled(f"{where}: given up" if where else "given up")
 
 
 def get(name: str) -> float:
@@ -114,7 +142,9 @@ def _regular(path, st: os.stat_result, limit_name: str) -> None:
 
 
 def read_bytes(path, limit_name: str = "file_mb") -> bytes:
-    """The whole file, if it is a regular file within the size limit; one-line errors otherwise."""
+    """The whole file, if it is a regular file within the size limit; one-line errors otherwise.
+    Read in chunks that stop at once when this thread's work is given up (`cancellable`)."""
+    cancel_check(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
@@ -132,7 +162,7 @@ def read_bytes(path, limit_name: str = "file_mb") -> bytes:
     limit = int(get(limit_name) * 2**20)
     with os.fdopen(fd, "rb") as f:
         try:
-            data = _read_upto(f, min(st.st_size, limit) + 1, limit + 1)
+            data = _read_upto(f, min(st.st_size, limit) + 1, limit + 1, path)
         except OSError as e:
             raise SeqartError(f"{path}: cannot read ({e.strerror or type(e).__name__})") from None
     if len(data) > limit:  # it grew since fstat
@@ -140,16 +170,22 @@ def read_bytes(path, limit_name: str = "file_mb") -> bytes:
     return data
 
 
-def _read_upto(f, first: int, most: int) -> bytes:
-    """Up to `most` bytes: `first` at once (read(n) allocates n up front), then 1 MiB at a time."""
-    parts, size, want = [], 0, first
+def _read_upto(f, first: int, most: int, path="") -> bytes:
+    """Up to `most` bytes: `first` at once (read(n) allocates n up front), then 1 MiB at a time; in a
+    `cancellable` block, CHUNK at a time, checking between chunks whether the read was given up."""
+    chunked = getattr(_cancel, "event", None) is not None
+    parts, size, want = [], 0, min(first, CHUNK) if chunked else first
     while size < most:
+        cancel_check(path)
         chunk = f.read(min(want, most - size))
         if not chunk:
             break
         parts.append(chunk)
-        size, want = size + len(chunk), 2**20
-    return b"".join(parts)
+        size, want = size + len(chunk), CHUNK if chunked else 2**20
+    return b"".join(parts)  # one part (the usual case) is returned as it is, not copied
+
+
+CHUNK = 4 * 2**20  # bytes a cancellable read takes at a time: a given-up load stops within one chunk
 
 
 def read_text(path, encoding: str = "utf-8", limit_name: str = "file_mb") -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from seqart import checkpoint, family, spec
+from seqart import checkpoint, family, limits, spec
 from seqart.codecs import codec_from_config
 from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
@@ -62,8 +62,10 @@ def load_model(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, Codec,
     folder = resolve(path)
     weights, meta = checkpoint.load(folder, "model")
     check_meta(folder, meta, weights)
+    limits.cancel_check(folder)  # a live load given up while the weights were read stops here
     try:
         model = family.get(meta.get("family", "mdn")).rebuild(meta["model"])
+        limits.cancel_check(folder)
         model.load_state_dict(weights)
         codec = codec_from_config(meta["codec"])
     except SeqartError as e:

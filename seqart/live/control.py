@@ -175,7 +175,7 @@ class ControlServer:
 
     def close(self) -> None:
         self._stop.set()
-        self.loads.closed = True
+        self.loads.close()
         self._thread.join(2.0)
         self.sock.close()
 

@@ -2,8 +2,11 @@
 
 The OSC control thread must answer stop and panic at once, so whatever reads files or
 builds models runs here, one job at a time and in the order the messages came. A job that
-takes longer than `LOAD_TIMEOUT` seconds is given up: its result is dropped, and the jobs
-behind it go to a fresh thread (the old one may be blocked for good; it is a daemon).
+takes longer than `LOAD_TIMEOUT` seconds is given up: its result is dropped, the jobs behind
+it go to a fresh thread, and the old thread is told to stop: its reads are bounded and
+cancellable (seqart.limits.cancellable), so it ends at its next chunk or stage instead of
+reading on beside the show. (A call that never returns, which the readers do not make, would
+leave a daemon thread that dies with the process.)
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import queue
 import threading
 import time
 
+from seqart import limits
 from seqart.errors import SeqartError
 from seqart.live.scheduler import normal_priority
 
@@ -21,6 +25,7 @@ LOAD_TIMEOUT = 30.0  # seconds a prime file, model or piece may take to load bef
 class _Job:
     def __init__(self, what: str, fn):
         self.what, self.fn, self.started, self.abandoned = what, fn, 0.0, False
+        self.cancel = threading.Event()  # set when given up: the job's reads stop (seqart.limits.cancel_check)
 
 
 class Loader:
@@ -43,10 +48,18 @@ class Loader:
 
     def _start(self) -> None:
         self.generation += 1
-        threading.Thread(target=self._run, args=(self.generation,), name="seqart-control-load", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, args=(self.generation,), name="seqart-control-load", daemon=True)
+        self.thread.start()
 
     def submit(self, what: str, fn) -> None:
         self.jobs.put(_Job(what, fn))
+
+    def close(self) -> None:
+        """Stop taking jobs, and stop the one running (its reads are cancelled)."""
+        with self.lock:
+            self.closed = True
+            if self.current is not None:
+                self.current.cancel.set()
 
     def busy(self) -> bool:
         return self.current is not None or not self.jobs.empty()
@@ -58,6 +71,7 @@ class Loader:
             if job is None or time.monotonic() - job.started <= self.timeout:
                 return
             job.abandoned, self.current = True, None
+            job.cancel.set()
             self._start()
         self.reject(job.what, f"gave up after {self.timeout:g} s (still loading); the show goes on")
 
@@ -77,7 +91,8 @@ class Loader:
 
     def _do(self, job: _Job) -> None:
         try:
-            apply = job.fn()
+            with limits.cancellable(job.cancel):
+                apply = job.fn()
             error = None
         except (ValueError, SeqartError) as e:
             apply, error = None, str(e)
