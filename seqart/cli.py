@@ -180,7 +180,7 @@ def write(
     seed: int = typer.Option(0, help="Same seed, same model: byte-identical output."),
     width_mm: float = typer.Option(150.0, "--width-mm", help="The widest line's width on the page, in mm."),
     chars_per_line: Optional[int] = typer.Option(None, "--chars-per-line", help="Wrap at this many characters "
-                                                 "(default: --width-mm / 3, ordinary handwriting's pace)."),
+                                                 "(default: --width-mm / 7.5, as long as the synthetic set's lines)."),
     style: Optional[Path] = typer.Option(None, "--style", help="A line in the hand to imitate (.svg, .ndjson, "
                                          "IAM-OnDB .xml) with its transcript beside it, or give --style-text."),
     style_text: Optional[str] = typer.Option(None, "--style-text", help="What the --style line says."),

@@ -20,7 +20,8 @@ from seqart.modelio import load_model
 from seqart.sample import Sampler
 
 POINTS_PER_CHAR = 60  # IAM-OnDB averages ~25 points a character, the synthetic set ~13
-MM_PER_CHAR = 3.0  # ordinary handwriting's pace: the default wrap is --width-mm / 3 characters a line
+MM_PER_CHAR = 7.5  # the default wrap, --width-mm / 7.5 characters a line (20 at 150 mm): the synthetic
+#                    set's lines hold at most 20 characters, and longer ones drift off the baseline and shrink
 LINE_PITCH = 1.4  # baseline to baseline, in median line heights (ink top to bottom)
 MAX_TEXT_CHARS = 20_000  # a text file longer than this is refused: ~3 h of writing at the pace above
 
