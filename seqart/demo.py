@@ -29,7 +29,7 @@ def run_demo(out: Path, seed: int = 0) -> list[Path]:
         spec = json.loads((folder / "model.json").read_text()).get("demo", {})
         clips = sample_clips(folder, n=spec.get("n", 1), temperature=spec.get("temperature", 1.0), seed=seed,
                              seconds=spec.get("seconds"), max_frames=spec.get("frames"),
-                             options=spec.get("options"))
+                             bias=spec.get("bias", 0.0), options=spec.get("options"))
         for ext in spec.get("outputs", []):
             path = out / f"{folder.name}{ext}"
             export_clips(clips, path)
