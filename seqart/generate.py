@@ -66,7 +66,7 @@ def generate_clips(model, codec, meta: dict, n: int = 1, *, temperature: float =
                       primed=primer is not None)
     # Memory (seqart.memory): checked ahead where the frames a sequence may take are known; a
     # --seconds request is held to what is left of the budget as it runs.
-    width = len(getattr(codec, "channels", None) or codec.layout.channels)  # values a frame holds
+    width = len(codec.channels)  # values a frame holds
     if not (seconds and not max_frames):
         memory.check_output(n, min(limit, sampler.max_frames or limit), width)
     budget = memory.output_budget(width)

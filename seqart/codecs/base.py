@@ -96,6 +96,12 @@ class Codec:
     def layout(self) -> Layout:
         raise NotImplementedError
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels of a frame this codec's clips hold, in order: the layout's (DRAW's canvas,
+        which has no mixture layout, names its window and every pixel)."""
+        return self.layout.channels
+
     def read(self, path: Path) -> dict[str, list[Clip]]:
         """Read a file or folder into named splits ("train", "valid", "test" or "all")."""
         raise NotImplementedError
