@@ -204,3 +204,17 @@ def test_a_dance_streams_joint_positions_and_exports_as_bvh(studio, tmp_path):
     out = tmp_path / f["name"]
     out.write_bytes(base64.b64decode(f["data"]))
     assert len(seqart.read(out)[0]) > 0  # seqart's own strict BVH reader takes it back
+
+
+@pytest.mark.parametrize("args,reason", [(["--models", "/nonexistent/runs"], "not a folder"),
+                                         (["--port", "70000"], "70000"),
+                                         (["--host", "203.0.113.7"], "cannot listen on 203.0.113.7")])
+def test_studio_command_errors_are_one_line(args, reason):
+    import subprocess
+    import sys
+
+    from studio_fixtures import ROOT
+
+    r = subprocess.run([sys.executable, "-m", "seqart.cli", "studio", *args], capture_output=True, text=True,
+                       timeout=120, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2 and reason in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

@@ -74,6 +74,13 @@ function drawProbabilities(msg) {
     ? `probability of ${end.channel} = 1 (blue: lift) and = 2 (orange: end) at each step` : "NLL of each frame (nats)";
 }
 
+// A handwriting model's soft window: its weight on each character (rows) at each step.
+function drawWindow(msg) {
+  const w = msg.views.window, panel = document.getElementById("window-panel");
+  panel.hidden = !w;
+  if (w) Heat.draw(document.getElementById("window"), w.weights, Heat.sequential, CW, 6);
+}
+
 function drawStates(msg) {
   const H = msg.hidden, ch = H > 200 ? 1 : 3;
   Heat.draw(document.getElementById("hidden"), msg.h, Heat.diverging, CW, ch);
@@ -83,7 +90,7 @@ function drawStates(msg) {
 function onMessage(msg) {
   if (msg.type === "inside") {
     inside = msg;
-    drawPrediction(msg); drawProbabilities(msg); drawStates(msg);
+    drawPrediction(msg); drawProbabilities(msg); drawWindow(msg); drawStates(msg);
     Studio.say(`${msg.model}: ${msg.frames} frames, ${msg.hidden} units x ${msg.layers} layer(s)`);
     document.body.dataset.inside = msg.frames;
   } else if (msg.type === "select") {
