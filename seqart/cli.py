@@ -306,6 +306,16 @@ def inspect(
     if out.suffix.lower() not in (".png", ".html"):
         raise SeqartError(f"--out {out}: inspect writes .png or .html")
     model = seqart.load(run)
+    from seqart import family
+
+    if family.of_model(model.model).name == "draw":  # looked into as it draws: the canvas and write box per step
+        from seqart.studio.inside import inspect_canvas
+
+        typer.echo(f"{run}: a DRAW model is shown drawing from an empty canvas (its read boxes over {input_} are "
+                   "not shown yet)", err=True)
+        write_view(inspect_canvas(model, index), out, threshold)
+        typer.echo(f"wrote {out}", err=True)
+        return
     clips = [c for split in model.codec.read(input_).values() for c in split]
     if not 0 <= index < len(clips):
         raise SeqartError(f"--index {index}: {input_} holds {len(clips)} sequence(s)")

@@ -77,3 +77,29 @@ def test_inspect_writes_a_picture_and_a_page(tmp_path):
                         str(tmp_path / "view.svg")], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 2 and "seqart: error:" in r.stderr and ".png or .html" in r.stderr
     assert not (tmp_path / "view.svg").exists()
+
+
+def test_draw_is_looked_into_as_it_draws(tmp_path):
+    """A DRAW model: the canvas and write box of each step from its one sampler, and its decoder states."""
+    from seqart.api import Model
+    from seqart.codecs import codec_class
+    from seqart.draw.model import DRAW, DRAWConfig
+    from seqart.studio.figure import figure_png
+
+    torch.manual_seed(0)
+    codec = codec_class("canvas")({"size": 8})
+    model = Model(DRAW(DRAWConfig(height=8, width=8, glimpses=5, enc_hidden=16, dec_hidden=16, z_dim=4, write_n=3)),
+                  codec, {"train": {}}, "tiny-draw")
+    from seqart.studio.inside import inspect_canvas
+
+    ins = inspect_canvas(model)
+    d = ins.views["draw"]
+    assert d["canvases"].shape == (5, 8, 8) and d["boxes"].shape == (5, 4) and ins.h.shape == (5, 1, 16)
+    again = model.sampler(temperature=1.0, seed=0)
+    steps = []
+    while (frame := again.step()) is not None:
+        steps.append(frame)
+    last = steps[-1]
+    np.testing.assert_allclose(d["canvases"][-1].ravel(), last[4:], atol=1e-6)  # the sampler's own canvas
+    assert (d["boxes"][:, 2] > 0).all()
+    assert figure_png(ins)[:4] == b"\x89PNG"

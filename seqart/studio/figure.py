@@ -32,7 +32,9 @@ def figure_png(ins: Inside) -> bytes:
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, sum(heights) + 0.6), gridspec_kw={"height_ratios": heights})
     for ax, panel in zip(axes, panels):
         panel(ax, ins)
-    fig.suptitle(f"inside {ins.model}: {len(ins.frames)} frames, mean NLL {ins.nll.mean():.3f} nats", fontsize=10)
+    what = f"{len(ins.frames)} steps drawn" if "draw" in ins.views else \
+        f"{len(ins.frames)} frames, mean NLL {ins.nll.mean():.3f} nats"
+    fig.suptitle(f"inside {ins.model}: {what}", fontsize=10)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
@@ -42,6 +44,16 @@ def figure_png(ins: Inside) -> bytes:
 
 def _prediction(ax, ins: Inside) -> None:
     v = ins.views
+    if "draw" in v:  # DRAW: the canvas after each step, its write box on it
+        d = v["draw"]
+        canv, boxes = np.asarray(d["canvases"]), np.asarray(d["boxes"])
+        T, H, W = canv.shape
+        ax.imshow(np.concatenate(list(canv), axis=1), cmap="Greys", vmin=0, vmax=1)
+        for t, (x, y, size, _sigma) in enumerate(boxes):
+            ax.add_patch(_box(t * W + x - size / 2, y - size / 2, size))
+        ax.set_title("the canvas after each step, with the box it wrote (red)", fontsize=9)
+        ax.set_axis_off()
+        return
     if "density" in v:
         d = v["density"]
         img = d["image"]
@@ -80,6 +92,12 @@ def _prediction(ax, ins: Inside) -> None:
     ax.set_axis_off()
 
 
+def _box(x, y, size):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), size, size, fill=False, edgecolor="#d62728", lw=1)
+
+
 def _rect(x, y, w, h):
     from matplotlib.patches import Rectangle
 
@@ -87,6 +105,14 @@ def _rect(x, y, w, h):
 
 
 def _probabilities(ax, ins: Inside) -> None:
+    if "draw" in ins.views:
+        boxes = np.asarray(ins.views["draw"]["boxes"])
+        ax.plot(boxes[:, 2], label="box size (px)")
+        ax.plot(boxes[:, 3], label="filter sigma (px)")
+        ax.legend(fontsize=7, loc="upper right")
+        ax.set_title("the write window at each step", fontsize=9)
+        ax.set_xlim(0, len(boxes) - 1)
+        return
     end = next((x for x in ins.views.values() if x["kind"] == "classes" and x["end"]), None)
     if end is not None:
         probs = np.asarray(end["probs"])

@@ -13,6 +13,11 @@ the distribution the model put on that step's frame before it saw it. From those
   each channel per step, averaged per joint where channels are named JOINT.xxx (poses);
 * a handwriting model: its window over the characters per step.
 Arrays are (T, ...) with T the clip's frames up to any end token.
+
+A DRAW model (`inspect_canvas`) is looked into as it draws: its one sampler (CanvasSampler)
+steps from an empty canvas, and each step gives the canvas so far and the write window
+(centre, stride times the filters, sigma), with the decoder's hidden and cell states. Its
+read boxes over a given image are not shown yet (they need the encoder's pass).
 """
 
 from __future__ import annotations
@@ -57,6 +62,26 @@ class Inside:
                 "views": {k: {kk: r(vv) if isinstance(vv, np.ndarray) else vv for kk, vv in v.items()}
                           for k, v in self.views.items()},
                 "events": self.events}
+
+
+def inspect_canvas(model, seed: int = 0) -> Inside:
+    """DRAW's steps from an empty canvas: canvases (T, H, W), write boxes (T, 4) x, y, size, sigma in
+    pixels from the top-left, and the decoder's states, read from the CanvasSampler as it steps."""
+    sampler = model.sampler(temperature=1.0, seed=seed)
+    frames, h, c = [], [], []
+    while (frame := sampler.step()) is not None:
+        frames.append(frame)
+        h.append(sampler.h.numpy().copy())  # (1, H): the decoder's one layer
+        c.append(sampler.s.numpy().copy())
+    if not frames:
+        raise SeqartError(f"{model.name}: the model drew nothing")
+    f = np.stack(frames)  # (T, 4 + H*W)
+    hh, ww = model.codec.size
+    boxes = np.column_stack([f[:, 0], f[:, 1], f[:, 2] * sampler.write_n, f[:, 3]])
+    ins = Inside(model.name, model.modality, f, tuple(model.codec.channels), np.stack(h), np.stack(c),
+                 np.zeros(len(f)))
+    ins.views = {"draw": {"kind": "draw", "canvases": f[:, 4:].reshape(-1, hh, ww), "boxes": boxes}}
+    return ins
 
 
 def watch(model, clip: Clip):

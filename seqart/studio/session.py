@@ -214,9 +214,14 @@ class Session:
         return codec.join(primer_clip, made) if primer_clip is not None else made
 
     async def _inside(self, msg) -> None:
-        from seqart.studio.inside import inspect_clip
+        from seqart import family
+        from seqart.studio.inside import inspect_canvas, inspect_clip
 
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
+        if family.of_model(model.model).name == "draw":  # looked into as it draws (no clip to feed it)
+            self.inside = await asyncio.to_thread(inspect_canvas, model, 0)
+            await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
+            return
         others = []
         if "upload" in msg:  # a file's first sequence; the next ones are searched by the match view
             clips = await asyncio.to_thread(self._read_upload, model, msg["upload"])

@@ -29,6 +29,19 @@ document.getElementById("look").addEventListener("click", async () => {
 function drawPrediction(msg) {
   const canvas = document.getElementById("prediction"), title = document.getElementById("prediction-title");
   const v = msg.views;
+  if (v.draw) {  // DRAW: the canvas after each step side by side, the box it wrote in red
+    const { canvases, boxes } = v.draw, T = canvases.length, H = canvases[0].length, W = canvases[0][0].length, k = 4;
+    canvas.width = T * W * k; canvas.height = H * k;
+    const c2 = canvas.getContext("2d");
+    canvases.forEach((img, t) => img.forEach((row, y) => row.forEach((p, x) => {
+      const g = Math.round(255 * (1 - p)); c2.fillStyle = `rgb(${g},${g},${g})`;
+      c2.fillRect((t * W + x) * k, y * k, k, k);
+    })));
+    c2.strokeStyle = "#d62728";
+    boxes.forEach(([x, y, size], t) => c2.strokeRect((t * W + x - size / 2) * k, (y - size / 2) * k, size * k, size * k));
+    title.textContent = "the canvas after each step, with the box it wrote (red)";
+    return;
+  }
   if (v.density) {
     const d = v.density, img = d.image;
     Heat.draw(canvas, img[0].map((_, x) => img.map((row) => row[x])), Heat.sequential, 4, 4);
