@@ -107,3 +107,21 @@ def test_play_notes_and_get_a_continuation(studio, page):
     page.find_element("id", "continue").click()
     wait_for(page, "Number(document.getElementById('model-notes').textContent) >= 3")
     assert page.find_element("id", "temperature-used").text == page.find_element("id", "temperature-value").text
+
+
+def test_another_address_works_in_the_browser_with_its_token():
+    """Off loopback the printed URL (with its token) opens the pages, and the cookie it sets lets the
+    page's socket in; without the token the page is refused."""
+    s = Studio("--host", "0.0.0.0")
+    drv = browser()
+    try:
+        drv.get(s.base + "/draw")
+        assert "needs its token" in drv.find_element("tag name", "body").text
+        drv.get(s.url)  # http://HOST:PORT/?token=...: redirected to /draw
+        wait_for(drv, "document.body.dataset.ready")
+        assert drv.find_element("id", "model").get_attribute("value") == "sheep"
+        draw_stroke(drv)
+        wait_for(drv, "Number(document.getElementById('model-points').textContent) > 0")
+    finally:
+        close(drv)
+        s.close()

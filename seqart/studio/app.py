@@ -94,12 +94,16 @@ def build_app(catalog: Catalog, token: str | None = None, loopback: bool = True)
 
     async def upload(request: Request):
         limit = uploads_mod.max_bytes()
+        too_big = JSONResponse({"error": f"upload over the limit of {limit // 2**20} MiB (SEQART_MAX_PRIME_MB raises it)"},
+                               status_code=413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused before a byte is read
+            return too_big
         parts, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
-                return JSONResponse({"error": f"upload over the limit of {limit // 2**20} MiB "
-                                              "(SEQART_MAX_PRIME_MB raises it)"}, status_code=413)
+            if size > limit:  # a body longer than it said, or sent without a length
+                return too_big
             parts.append(chunk)
         try:
             key = store.add(request.query_params.get("name", ""), b"".join(parts))
