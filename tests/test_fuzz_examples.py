@@ -238,8 +238,8 @@ def test_a_resumed_run_starts_by_removing_temp_folders(files, tmp_path):
     stale.mkdir(parents=True)
     (stale / "model.json").write_text("{")
     run = seqart_run("train", ROOT / "datasets" / "sketches" / "hershey", "--out", run_dir, *TRAIN_FAST,
-                     "--set", "codec.rate=0")  # refused after the trainer started: nothing trains
-    assert_refused(run, "codec.rate")
+                     "--set", "train.init=nottingham")  # refused after the trainer started: nothing trains
+    assert_refused(run, "train.init=nottingham", "cannot learn from")
     assert not stale.exists() and sorted(p.name for p in run_dir.iterdir()) == []
 
 
