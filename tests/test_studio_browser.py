@@ -43,7 +43,7 @@ def draw_stroke(drv, dx: int = 12, dy: int = 3, steps: int = 10) -> None:
 
 
 def test_draw_and_the_model_completes_it(studio, page):
-    page.get(studio.base + "/draw")
+    page.get(studio.base + "/draw?seed=3")
     wait_for(page, "document.body.dataset.ready")
     draw_stroke(page)
     wait_for(page, "Number(document.getElementById('model-points').textContent) > 0")
@@ -97,7 +97,7 @@ def test_inside_shows_the_heat_maps_of_the_drawing(studio, page):
 def test_play_notes_and_get_a_continuation(studio, page):
     from selenium.webdriver.common.action_chains import ActionChains
 
-    page.get(studio.base + "/play")
+    page.get(studio.base + "/play?seed=3")
     wait_for(page, "document.body.dataset.ready")
     chain = ActionChains(page)
     for key in "asdfgfdsa":  # C D E F G F E D C
@@ -120,6 +120,8 @@ def test_another_address_works_in_the_browser_with_its_token():
         drv.get(s.url)  # http://HOST:PORT/?token=...: redirected to /draw
         wait_for(drv, "document.body.dataset.ready")
         assert drv.find_element("id", "model").get_attribute("value") == "sheep"
+        drv.get(s.base + "/draw?seed=3")  # the cookie now carries the token
+        wait_for(drv, "document.body.dataset.ready")
         draw_stroke(drv)
         wait_for(drv, "Number(document.getElementById('model-points').textContent) > 0")
     finally:

@@ -78,5 +78,9 @@ const Studio = {
     return body.upload;
   },
 
-  seed() { return Math.floor(Math.random() * 2 ** 31); },
+  // A new seed per request; a page opened with ?seed=N uses N every time (tests, repeatable demos).
+  seed() {
+    const fixed = new URLSearchParams(location.search).get("seed");
+    return fixed !== null && /^\d+$/.test(fixed) ? Number(fixed) : Math.floor(Math.random() * 2 ** 31);
+  },
 };
