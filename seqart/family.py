@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Callable
 
+import numpy as np
 import torch
 
 from seqart.errors import SeqartError
@@ -36,6 +37,7 @@ class Family:
     sampler: Callable  # (model, codec, **controls) -> a stepwise generator
     frame_limit: Callable  # (checkpoint JSON, model) -> frames per generated sequence, or None (streams)
     recurrent_weights: Callable  # stored model settings -> how many recurrent weights they need, at least
+    prepare: Callable = lambda model, codec, clips: None  # a fresh model meets its training clips (DRAW: c_0)
 
     def settings(self) -> dict:
         """Every user-facing [model] setting with its default."""
@@ -81,11 +83,17 @@ def _draw() -> Family:
         return (f"DRAW T {c.glimpses}, LSTM {c.enc_hidden}/{c.dec_hidden}, z {c.z_dim}, {att}, "
                 f"{c.likelihood} on {c.height}x{c.width}")
 
+    def prepare(model, codec, clips) -> None:
+        """c_0 from the mean of (at most 10,000 of) the training images."""
+        if isinstance(clips, list) and clips:
+            images = np.stack([codec.to_model(c)[-1] for c in clips[:10000]])
+            model.start_from_data(torch.from_numpy(images.mean(0)))
+
     return Family("draw", DRAWConfig, DRAW, ("height", "width"),
                   lambda codec: {"height": codec.size[0], "width": codec.size[1]},
                   lambda losses, trainer: losses["nll"],  # the whole -ELBO, no annealing
                   describe, CanvasSampler, lambda meta, model: model.cfg.glimpses,
-                  weight_count)
+                  weight_count, prepare)
 
 
 _MAKERS = {"mdn": _mdn, "draw": _draw}

@@ -119,6 +119,8 @@ class Trainer:
             if not memory.allocation_failed(e):
                 raise
             raise memory.refuse_allocation(memory.size_settings(self.family, cfg), e) from None
+        if latest is None and not cfg["train"].get("init"):
+            self.family.prepare(self.model, self.codec, self.train_clips)
         if latest is None and cfg["train"].get("init"):
             self.model.load_state_dict(init_weights)
         self.model.autocond = autocond.from_config(self.tc)

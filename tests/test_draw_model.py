@@ -94,7 +94,7 @@ def test_tiny_model_learns_and_its_loss_is_the_elbo(attention):
     assert canvas.shape == (16, 64)
     assert first["nll"].item() == pytest.approx(first["recon"].item() + first["latent"].item(), rel=1e-6)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(60):
+    for _ in range(100):
         _, losses = model(x)
         opt.zero_grad()
         losses["nll"].backward()
@@ -131,3 +131,64 @@ def test_under_bf16_autocast_the_canvas_and_loss_stay_fp32():
     assert losses["nll"].item() == pytest.approx(ref.item(), rel=0.02)  # bf16 cells, fp32 canvas and loss
     losses["nll"].backward()
     assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def _centred_ink(n: int = 4) -> torch.Tensor:
+    """(n, 28, 28) images with ink only inside the middle 20 x 20 pixels, as MNIST digits have."""
+    torch.manual_seed(6)
+    img = torch.zeros(n, 28, 28)
+    img[:, 4:24, 4:24] = (torch.rand(n, 20, 20) > 0.7).float()
+    return img
+
+
+def test_the_first_read_sees_the_digit_not_the_blank_corners():
+    # The paper's neutral point (all five parameters 0) puts a 2 x 2 read on the four corner pixels
+    # with sigma 1: on MNIST they are blank, the encoder reads nothing and its latents collapse.
+    img = _centred_ink()
+    corners = fb.window_from_params(torch.zeros(4, 5), 28, 28, 2)
+    fx, fy = fb.filterbanks(corners, 2, 28, 28)
+    assert fb.read(img, fx, fy, corners.gamma).abs().max() < 1e-3
+    # DRAW's windows start tiling the image instead: each filter averages its quarter of it
+    model = DRAW(DRAWConfig(read_n=2, write_n=5, dec_hidden=16, enc_hidden=16, z_dim=4))
+    assert torch.allclose(model.read_where.bias, fb.tiling_params(28, 28, 2))
+    win = fb.window_from_params(model.read_where.bias.expand(4, 5), 28, 28, 2)
+    fx, fy = fb.filterbanks(win, 2, 28, 28)
+    glimpse = fb.read(img, fx, fy, win.gamma)
+    assert (glimpse > 0.1).all()
+    assert torch.allclose(glimpse.sum((1, 2)), img.mean((1, 2)) * 4, rtol=0.35)  # ~ the mean ink per quarter
+    # and the first write reaches every pixel (a 5 x 5 grid of filters half a cell wide), where the
+    # neutral point's 25 narrow filters leave most pixels out of reach
+    def reach(p):
+        win = fb.window_from_params(p[None], 28, 28, 5)
+        fx, fy = fb.filterbanks(win, 5, 28, 28)
+        out = fb.write(torch.ones(1, 5, 5), fx, fy, win.gamma)
+        return out / out.max()
+
+    assert reach(model.write_where.bias).min() > 0.25
+    assert (reach(torch.zeros(5)) < 0.05).float().mean() > 0.5
+
+
+def test_the_canvas_starts_from_the_training_images_mean():
+    model = DRAW(DRAWConfig(height=28, width=28, glimpses=2, enc_hidden=8, dec_hidden=8, z_dim=2))
+    mean = _centred_ink().reshape(4, -1).mean(0)
+    model.start_from_data(mean)
+    assert torch.allclose(torch.sigmoid(model.canvas0), mean.clamp(1e-3, 1 - 1e-3), atol=1e-5)
+
+
+def test_the_loss_is_the_elbo_of_torch_distributions_summed_per_image():
+    """-ELBO = -log Bernoulli(x | sigmoid(c_T)) summed over pixels + KL(q || N(0, 1)) summed over
+    steps and latent units, per image, then averaged over the batch."""
+    torch.manual_seed(7)
+    model = DRAW(DRAWConfig(height=8, width=8, glimpses=3, enc_hidden=16, dec_hidden=16, z_dim=4, write_n=3))
+    x = (torch.rand(5, 64) > 0.6).float()
+    seen = []
+    model.to_latent.register_forward_hook(lambda mod, inp, out: seen.append(out.detach()))
+    canvas, losses = model(x, z_sample=False)
+    D = torch.distributions
+    kl = sum(D.kl_divergence(D.Normal(mu, ls.exp()), D.Normal(0.0, 1.0)).sum(-1)
+             for mu, ls in (o.chunk(2, -1) for o in seen))  # (B,) over T steps and z units
+    recon = -D.Bernoulli(logits=canvas).log_prob(x).sum(-1)  # (B,) over pixels
+    assert len(seen) == 3
+    assert losses["latent"].item() == pytest.approx(kl.mean().item(), rel=1e-5)
+    assert losses["recon"].item() == pytest.approx(recon.mean().item(), rel=1e-5)
+    assert losses["nll"].item() == pytest.approx((kl + recon).mean().item(), rel=1e-5)

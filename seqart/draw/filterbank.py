@@ -18,6 +18,7 @@ filters on the first and last pixels (the "full-image window").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -47,6 +48,16 @@ def full_window(batch: int, height: int, width: int, n: int, sigma2: float = 1e-
     p = torch.zeros(batch, 5)
     p[:, 2], p[:, 4] = torch.log(torch.tensor(sigma2)), torch.log(torch.tensor(gamma))
     return window_from_params(p, height, width, n)
+
+
+def tiling_params(height: int, width: int, n: int) -> torch.Tensor:
+    """(5,) parameters of a grid that tiles the image: N x N equal cells, each filter centred on its
+    cell with sigma half a cell, intensity 1. The paper's neutral point (all zeros) puts a 2 x 2 grid
+    on the four corner pixels with sigma 1: on MNIST those are blank, so a read there sees nothing.
+    DRAW starts its windows here (seqart.draw.model); training moves them from h_dec."""
+    cell = (max(height, width) - 1) / n  # stride in pixels
+    log_delta = math.log(max(n - 1, 1) / n)  # delta = (max(H, W) - 1) / (N - 1) * delta~ = cell
+    return torch.tensor([0.0, 0.0, 2 * math.log(cell / 2), log_delta, 0.0])
 
 
 def filters(win: Window, n: int, size: int, centre: torch.Tensor) -> torch.Tensor:

@@ -72,7 +72,8 @@ def weight_count(settings: dict) -> int:
     attention = bool(settings.get("attention", True))
     read_dim = 2 * get("read_n") ** 2 if attention else 2 * pixels
     write = d * (get("write_n") ** 2 + 10 if attention else pixels)
-    return 4 * e * (read_dim + d + e) + 4 * d * (z + d) + e * 2 * z + write
+    starts = pixels + e + d  # the learned c_0, h_0^enc and h_0^dec
+    return 4 * e * (read_dim + d + e) + 4 * d * (z + d) + e * 2 * z + write + starts
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -122,10 +123,26 @@ class DRAW(nn.Module):
             self.read_where = nn.Linear(cfg.dec_hidden, 5)  # gx~, gy~, log sigma^2, log delta~, log gamma
             self.write_where = nn.Linear(cfg.dec_hidden, 5)
             self.write_patch = nn.Linear(cfg.dec_hidden, cfg.write_n**2)
+            with torch.no_grad():  # windows start tiling the image, not on its corners (fb.tiling_params)
+                self.read_where.bias.copy_(fb.tiling_params(h, w, cfg.read_n))
+                self.write_where.bias.copy_(fb.tiling_params(h, w, cfg.write_n))
         else:
             self.write_patch = nn.Linear(cfg.dec_hidden, self.pixels)
+        # The paper's learned starts (sec. 2.1: c_0, h_0^enc and h_0^dec are learned biases). c_0 is
+        # set from the training images before training (start_from_data), so the T writes add ink
+        # from the first step instead of spending it painting the blank background.
+        self.canvas0 = nn.Parameter(torch.zeros(self.pixels))  # logits (P,)
+        self.h_enc0 = nn.Parameter(torch.zeros(cfg.enc_hidden))
+        self.h_dec0 = nn.Parameter(torch.zeros(cfg.dec_hidden))
         if cfg.likelihood == "logistic":
             self.log_scale = nn.Parameter(torch.full((self.pixels,), math.log(0.1)))
+
+    @torch.no_grad()
+    def start_from_data(self, mean_image: torch.Tensor) -> None:
+        """c_0 = the logits of the training images' mean (P,) in [0, 1] (a Bernoulli VAE's usual
+        output-bias start); for grey images the same mean in the logistic's sigmoid space."""
+        m = mean_image.reshape(-1).to(self.canvas0).clamp(1e-3, 1 - 1e-3)
+        self.canvas0.copy_(torch.log(m) - torch.log1p(-m))
 
     # --- attention ------------------------------------------------------------------------
     def read(self, x: torch.Tensor, x_err: torch.Tensor, h_dec: torch.Tensor) -> torch.Tensor:
@@ -161,9 +178,9 @@ class DRAW(nn.Module):
         x = x.reshape(x.shape[0], -1).float()
         B, dev, cfg = x.shape[0], x.device, self.cfg
         gen = None if z_sample else torch.Generator(device=dev).manual_seed(0)
-        h_enc = s_enc = x.new_zeros(B, cfg.enc_hidden)
-        h_dec = s_dec = x.new_zeros(B, cfg.dec_hidden)
-        canvas, kl = x.new_zeros(B, self.pixels), x.new_zeros(B)
+        h_enc, s_enc = self.h_enc0.expand(B, -1), x.new_zeros(B, cfg.enc_hidden)
+        h_dec, s_dec = self.h_dec0.expand(B, -1), x.new_zeros(B, cfg.dec_hidden)
+        canvas, kl = self.canvas0.expand(B, -1), x.new_zeros(B)
         for _ in range(cfg.glimpses):
             with full_precision(dev.type):
                 r = self.read(x, x - torch.sigmoid(canvas), h_dec.float())

@@ -41,10 +41,9 @@ class CanvasSampler:
 
     def reset(self, z=None) -> None:
         """Back to an empty canvas."""
-        H, W = self.cfg.height, self.cfg.width
-        self.h = torch.zeros(1, self.cfg.dec_hidden)
+        self.h = self.model.h_dec0.detach()[None].clone()  # the learned start (seqart.draw.model)
         self.s = torch.zeros(1, self.cfg.dec_hidden)
-        self.canvas = torch.zeros(1, H * W)  # logits
+        self.canvas = self.model.canvas0.detach()[None].clone()  # logits (1, H*W)
         self.frames, self.done = 0, False
 
     def set_temperature(self, t: float) -> None:
