@@ -308,15 +308,15 @@ def inspect(
     model = seqart.load(run)
     from seqart import family
 
-    if family.of_model(model.model).name == "draw":  # looked into as it draws: the canvas and write box per step
-        from seqart.studio.inside import inspect_canvas
+    clips = [c for split in model.codec.read(input_).values() for c in split]
+    if family.of_model(model.model).name == "draw":  # DRAW reading and rewriting the image: boxes per glimpse
+        from seqart.studio.inside import inspect_image
 
-        typer.echo(f"{run}: a DRAW model is shown drawing from an empty canvas (its read boxes over {input_} are "
-                   "not shown yet)", err=True)
-        write_view(inspect_canvas(model, index), out, threshold)
+        if not 0 <= index < len(clips):
+            raise SeqartError(f"--index {index}: {input_} holds {len(clips)} image(s)")
+        write_view(inspect_image(model, clips[index]), out, threshold)
         typer.echo(f"wrote {out}", err=True)
         return
-    clips = [c for split in model.codec.read(input_).values() for c in split]
     if not 0 <= index < len(clips):
         raise SeqartError(f"--index {index}: {input_} holds {len(clips)} sequence(s)")
     others = [c for i, c in enumerate(clips[:21]) if i != index][:20]

@@ -103,3 +103,27 @@ def test_draw_is_looked_into_as_it_draws(tmp_path):
     np.testing.assert_allclose(d["canvases"][-1].ravel(), last[4:], atol=1e-6)  # the sampler's own canvas
     assert (d["boxes"][:, 2] > 0).all()
     assert figure_png(ins)[:4] == b"\x89PNG"
+
+
+def test_draw_reading_an_image_shows_its_read_and_write_boxes():
+    """DRAW.watch: each glimpse's read and write box, the canvas, the decoder's states, and the
+    canvas it ends on is the forward pass's own."""
+    from seqart.api import Model
+    from seqart.codecs import codec_class
+    from seqart.draw.model import DRAW, DRAWConfig
+    from seqart.studio.inside import inspect_image
+
+    torch.manual_seed(0)
+    codec = codec_class("canvas")({"size": 8, "binarize": "threshold"})
+    net = DRAW(DRAWConfig(height=8, width=8, glimpses=4, enc_hidden=16, dec_hidden=16, z_dim=4, read_n=2, write_n=3))
+    model = Model(net, codec, {"train": {}}, "tiny-draw")
+    image = np.zeros((8, 8), np.float32)
+    image[2:6, 3] = 1.0
+    clip = codec.image_clip(image)
+    ins = inspect_image(model, clip)
+    d = ins.views["draw"]
+    assert d["read"].shape == d["boxes"].shape == (4, 4) and d["canvases"].shape == (4, 8, 8)
+    assert (d["read"][:, 2] > 0).all() and ins.h.shape == (4, 1, 16) and net.watch is None
+    with torch.no_grad():
+        canvas, _ = net(torch.from_numpy(codec.to_model(clip)), z_sample=False)
+    np.testing.assert_allclose(d["canvases"][-1].ravel(), torch.sigmoid(canvas)[0].numpy(), atol=1e-6)

@@ -22,6 +22,12 @@ Generation runs the decoder alone with z_t from the prior (seqart.draw.sampler).
 
 The recurrent cells may run under bf16 autocast; attention, latents, canvas and
 loss are computed in fp32 (see seqart.precision).
+
+Inspection hook: set `DRAW.watch` to a function and `forward` calls it after every
+glimpse with `(read_box, write_box, canvas, h_dec, s_dec)` for the first image of the
+batch: each box (x, y, size, sigma) in pixels from the top-left (None without attention),
+the canvas so far as shown (sigmoid(c_t), (P,)), and the decoder's states (H_dec,). The
+studio's Inside views read DRAW through it (no loop of their own); None costs nothing.
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ class DRAW(nn.Module):
     def __init__(self, cfg: DRAWConfig):
         super().__init__()
         self.cfg = cfg
+        self.watch = None  # inspection hook (module docstring)
         h, w = cfg.height, cfg.width
         self.pixels = h * w
         read_dim = 2 * cfg.read_n**2 if cfg.attention else 2 * self.pixels
@@ -182,6 +189,7 @@ class DRAW(nn.Module):
         h_dec, s_dec = self.h_dec0.expand(B, -1), x.new_zeros(B, cfg.dec_hidden)
         canvas, kl = self.canvas0.expand(B, -1), x.new_zeros(B)
         for _ in range(cfg.glimpses):
+            h_read = h_dec
             with full_precision(dev.type):
                 r = self.read(x, x - torch.sigmoid(canvas), h_dec.float())
             h_enc, s_enc = self.encoder(torch.cat([r, h_dec.to(r.dtype)], -1), (h_enc, s_enc))
@@ -193,11 +201,27 @@ class DRAW(nn.Module):
             h_dec, s_dec = self.decoder(z, (h_dec, s_dec))
             with full_precision(dev.type):
                 canvas = canvas + self.write(h_dec.float())[0]
+            if self.watch is not None:
+                self._observe(h_read, h_dec, s_dec, canvas)
         with full_precision(dev.type):
             recon = self.reconstruction_nll(canvas, x)
             losses = {"recon": recon.mean(), "latent": kl.mean()}
             losses["nll"] = losses["recon"] + losses["latent"]
         return canvas, losses
+
+    def box(self, where: nn.Module, h_dec: torch.Tensor, n: int) -> tuple[float, float, float, float]:
+        """The first image's window placed by `where` from h_dec: (x, y, size, sigma) in pixels."""
+        cfg = self.cfg
+        win = fb.window_from_params(where(h_dec[:1].float()), cfg.height, cfg.width, n)
+        return (float(win.gx[0]) - 0.5, float(win.gy[0]) - 0.5, float(win.delta[0]) * n, float(win.sigma2[0]) ** 0.5)
+
+    @torch.no_grad()
+    def _observe(self, h_read, h_dec, s_dec, canvas) -> None:
+        att = self.cfg.attention
+        read = self.box(self.read_where, h_read, self.cfg.read_n) if att else None
+        write = self.box(self.write_where, h_dec, self.cfg.write_n) if att else None
+        self.watch(read, write, self.mean_image(canvas[:1].float())[0].numpy().copy(),
+                   h_dec[0].float().numpy().copy(), s_dec[0].float().numpy().copy())
 
     def reconstruction_nll(self, canvas: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """(B, P) canvas logits and pixels -> (B,) -log D(x | c_T) in nats."""

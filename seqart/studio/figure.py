@@ -50,8 +50,11 @@ def _prediction(ax, ins: Inside) -> None:
         T, H, W = canv.shape
         ax.imshow(np.concatenate(list(canv), axis=1), cmap="Greys", vmin=0, vmax=1)
         for t, (x, y, size, _sigma) in enumerate(boxes):
-            ax.add_patch(_box(t * W + x - size / 2, y - size / 2, size))
-        ax.set_title("the canvas after each step, with the box it wrote (red)", fontsize=9)
+            ax.add_patch(_box(t * W + x - size / 2, y - size / 2, size, "#d62728"))
+        for t, (x, y, size, _sigma) in enumerate(d.get("read", [])):
+            ax.add_patch(_box(t * W + x - size / 2, y - size / 2, size, "#1f77b4"))
+        ax.set_title("the canvas after each step, with the box it wrote (red)"
+                     + (" and read (blue)" if "read" in d else ""), fontsize=9)
         ax.set_axis_off()
         return
     if "density" in v:
@@ -92,10 +95,10 @@ def _prediction(ax, ins: Inside) -> None:
     ax.set_axis_off()
 
 
-def _box(x, y, size):
+def _box(x, y, size, colour):
     from matplotlib.patches import Rectangle
 
-    return Rectangle((x, y), size, size, fill=False, edgecolor="#d62728", lw=1)
+    return Rectangle((x, y), size, size, fill=False, edgecolor=colour, lw=1)
 
 
 def _rect(x, y, w, h):

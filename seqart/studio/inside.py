@@ -16,8 +16,9 @@ Arrays are (T, ...) with T the clip's frames up to any end token.
 
 A DRAW model (`inspect_canvas`) is looked into as it draws: its one sampler (CanvasSampler)
 steps from an empty canvas, and each step gives the canvas so far and the write window
-(centre, stride times the filters, sigma), with the decoder's hidden and cell states. Its
-read boxes over a given image are not shown yet (they need the encoder's pass).
+(centre, stride times the filters, sigma), with the decoder's hidden and cell states. Given an image
+(`inspect_image`), DRAW reads and rewrites it: its `watch` hook gives each glimpse's read box
+and write box, the canvas so far and the decoder's states.
 """
 
 from __future__ import annotations
@@ -81,6 +82,32 @@ def inspect_canvas(model, seed: int = 0) -> Inside:
     ins = Inside(model.name, model.modality, f, tuple(model.codec.channels), np.stack(h), np.stack(c),
                  np.zeros(len(f)))
     ins.views = {"draw": {"kind": "draw", "canvases": f[:, 4:].reshape(-1, hh, ww), "boxes": boxes}}
+    return ins
+
+
+def inspect_image(model, clip: Clip) -> Inside:
+    """DRAW reading and rewriting one image: per glimpse the read box and the write box (x, y, size,
+    sigma in pixels), the canvas so far (T, H, W) and the decoder's states, through DRAW.watch."""
+    import torch
+
+    steps = []
+    pixels = model.codec.to_model(clip)  # (1, H*W)
+    model.model.watch = lambda *step: steps.append(step)
+    try:
+        with torch.no_grad():
+            model.model(torch.from_numpy(pixels), z_sample=False)
+    finally:
+        model.model.watch = None
+    hh, ww = model.codec.size
+    no_box = (ww / 2, hh / 2, float(max(hh, ww)), 0.0)  # without attention each step sees the whole image
+    read = np.array([r if r is not None else no_box for r, *_ in steps])
+    write = np.array([w if w is not None else no_box for _, w, *_ in steps])
+    canvases = np.stack([c for _, _, c, _, _ in steps]).reshape(-1, hh, ww)
+    h = np.stack([s[3] for s in steps])[:, None]
+    c = np.stack([s[4] for s in steps])[:, None]
+    ins = Inside(model.name, model.modality, clip.frames[-1:], clip.channels, h, c, np.zeros(len(steps)))
+    ins.views = {"draw": {"kind": "draw", "canvases": canvases, "boxes": write, "read": read,
+                          "image": pixels.reshape(hh, ww)}}
     return ins
 
 

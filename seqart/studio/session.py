@@ -215,11 +215,13 @@ class Session:
 
     async def _inside(self, msg) -> None:
         from seqart import family
-        from seqart.studio.inside import inspect_canvas, inspect_clip
+        from seqart.studio.inside import inspect_canvas, inspect_clip, inspect_image
 
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
-        if family.of_model(model.model).name == "draw":  # looked into as it draws (no clip to feed it)
-            self.inside = await asyncio.to_thread(inspect_canvas, model, 0)
+        if family.of_model(model.model).name == "draw":  # an uploaded image read and rewritten, else a drawing
+            image = (await asyncio.to_thread(self._read_upload, model, msg["upload"]))[0] if "upload" in msg else None
+            self.inside = await asyncio.to_thread(inspect_canvas, model, 0) if image is None else \
+                await asyncio.to_thread(inspect_image, model, image)
             await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
             return
         others = []

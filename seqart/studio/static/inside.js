@@ -37,9 +37,12 @@ function drawPrediction(msg) {
       const g = Math.round(255 * (1 - p)); c2.fillStyle = `rgb(${g},${g},${g})`;
       c2.fillRect((t * W + x) * k, y * k, k, k);
     })));
-    c2.strokeStyle = "#d62728";
-    boxes.forEach(([x, y, size], t) => c2.strokeRect((t * W + x - size / 2) * k, (y - size / 2) * k, size * k, size * k));
-    title.textContent = "the canvas after each step, with the box it wrote (red)";
+    const box = (colour) => ([x, y, size], t) => {
+      c2.strokeStyle = colour; c2.strokeRect((t * W + x - size / 2) * k, (y - size / 2) * k, size * k, size * k);
+    };
+    boxes.forEach(box("#d62728"));
+    (v.draw.read || []).forEach(box("#1f77b4"));
+    title.textContent = "the canvas after each step, with the box it wrote (red)" + (v.draw.read ? " and read (blue)" : "");
     return;
   }
   if (v.density) {
