@@ -127,3 +127,23 @@ def test_draw_reading_an_image_shows_its_read_and_write_boxes():
     with torch.no_grad():
         canvas, _ = net(torch.from_numpy(codec.to_model(clip)), z_sample=False)
     np.testing.assert_allclose(d["canvases"][-1].ravel(), torch.sigmoid(canvas)[0].numpy(), atol=1e-6)
+
+
+def test_a_handwriting_models_window_over_its_characters(tmp_path):
+    """A text-conditioned model (tiny, untrained): the window's weight on each character per step,
+    from the same watch hook; its centre only moves forward along the text."""
+    from seqart.api import Model
+    from seqart.codecs.handwriting import HandwritingCodec
+    from seqart.codecs.handwriting.synthetic import write_set
+    from seqart.model import MDNLSTM, ModelConfig
+
+    torch.manual_seed(0)
+    codec = HandwritingCodec({"alphabet": "abcdefghijklmnopqrstuvwxyz ."})
+    cfg = ModelConfig(layout=codec.layout.to_json(), hidden=12, layers=2, mixtures=4, window_mixtures=3)
+    write_set(tmp_path / "hand", 1, seed=0, heldout=0, phrases=["hello there"])
+    clip = [c for s in codec.read(tmp_path / "hand").values() for c in s][0]
+    ins = inspect_clip(Model(MDNLSTM(cfg).eval(), codec, {"train": {}}, "tiny-hand"), clip)
+    w = ins.views["window"]["weights"]  # (T, characters + 1)
+    assert w.shape == (len(ins.frames), len("hello there") + 1) and ins.h.shape[1] == 2
+    centre = (w * np.arange(w.shape[1])).sum(1) / np.maximum(w.sum(1), 1e-12)
+    assert centre[-1] >= centre[0]
