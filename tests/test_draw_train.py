@@ -195,16 +195,6 @@ def test_the_recipes_are_valid_settings_for_draw(recipe):
     assert model.cfg.glimpses == c["model"]["glimpses"]
 
 
-def test_perform_refuses_a_draw_model_in_one_line(run):
-    from seqart.errors import SeqartError
-    from seqart.live.perform import load_voice
-    from seqart.live.piece import load_piece
-
-    cfg = load_piece(None, [f'piece.model="{run}"'])
-    with pytest.raises(SeqartError, match="canvas model .draw. cannot be performed live yet"):
-        load_voice(cfg)
-
-
 def test_a_model_json_that_claims_more_than_its_weights_is_refused_before_building(run, tmp_path):
     import shutil
 

@@ -62,6 +62,7 @@ class Codec:
     modality: str = ""
     suffixes: tuple[str, ...] = ()
     family: str = "mdn"  # the kind of model this data trains (seqart.family)
+    primable: bool = True  # whether a generator can continue a clip of this data (live primers)
     # Modules holding this modality's file writers; each registers its own with
     # `seqart.export.register_writer` when `seqart.export` first imports it.
     writer_modules: tuple[str, ...] = ()

@@ -336,6 +336,8 @@ class ControlServer:
 
     def _build_primer(self, kind: str, args: list) -> Clip:
         codec = self._codec()
+        if not codec.primable:
+            raise ValueError(f"a {codec.modality} model cannot be primed")
         if kind == "file":
             path = _one_string(args, "prime/file")
             seconds = _quantity(args[1:], "/prime/file seconds") if len(args) > 1 else None

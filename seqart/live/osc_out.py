@@ -53,8 +53,9 @@ def parse_target(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
 def encode(address: str, args: tuple, when: float | None) -> bytes:
     """One OSC packet: a message, or a bundle timetagged `when` (Unix seconds)."""
     b = OscMessageBuilder(address)
-    for a in args:
-        b.add_arg(a, "i" if isinstance(a, (int, bool)) else "f" if isinstance(a, float) else "s")
+    for a in args:  # bytes travel as an OSC blob (a DRAW canvas)
+        b.add_arg(a, "i" if isinstance(a, (int, bool)) else "f" if isinstance(a, float)
+                  else "b" if isinstance(a, (bytes, bytearray)) else "s")
     msg = b.build()
     if when is None:
         return msg.dgram

@@ -26,8 +26,8 @@ from seqart.live.piece import load_piece, resolve_path
 
 def load_voice(cfg: dict, model_text: str | None = None):
     """(Sampler, Renderer, name) for the piece's model (or another model)."""
+    from seqart import family
     from seqart.modelio import load_model
-    from seqart.sample import Sampler, frame_limit
 
     p = cfg["piece"]
     text = model_text or p["model"]
@@ -35,11 +35,10 @@ def load_voice(cfg: dict, model_text: str | None = None):
         raise SeqartError("piece: set [piece] model (a run folder, model folder or shipped model name)")
     path = resolve_path(cfg, text)
     model, codec, meta = load_model(path)
-    if meta.get("family", "mdn") != "mdn":  # DRAW's live stream (window + canvas over OSC) is still to come
-        raise SeqartError(f"{path}: a {codec.modality} model ({meta['family']}) cannot be performed live yet")
+    fam = family.of_model(model)  # the one stepwise generator contract: MDN-LSTM or DRAW
     seed = None if p["seed"] < 0 else p["seed"]
-    sampler = Sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed,
-                      max_frames=frame_limit(meta, model))
+    sampler = fam.sampler(model, codec, temperature=p["temperature"], bias=p["bias"], seed=seed,
+                          max_frames=fam.frame_limit(meta, model))
     codec.configure_sampler(sampler, dict(cfg.get("options") or {}))
     if p["prime"] and model_text is None:
         sampler.prime(codec.prime_clip(resolve_path(cfg, p["prime"]), p["prime_seconds"] or None))

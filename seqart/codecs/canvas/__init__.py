@@ -61,6 +61,7 @@ class CanvasCodec(Codec):
     modality = "canvas"
     writer_modules = ("seqart.codecs.canvas.writers",)
     family = "draw"  # seqart.family: images train DRAW
+    primable = False  # DRAW paints from an empty canvas
     suffixes = PICTURES + IDX
     training_options = ("binarize", "threshold", "binarize_seed", "invert", "line_width")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/canvas/settings.py
@@ -155,6 +156,11 @@ class CanvasCodec(Codec):
             rng = np.random.default_rng([int(self.options["binarize_seed"]), zlib.crc32(key.encode())])
             return (rng.random(x.shape) < x).astype(np.float32)
         return np.rint(x * 255.0).astype(np.float32) / 255.0  # 8-bit levels for the discretised logistic
+
+    def renderer(self, options: dict, prefix: str):
+        from seqart.codecs.canvas.live import CanvasRenderer
+
+        return CanvasRenderer(self, options, prefix)
 
     def check_clip(self, clip: Clip, source) -> None:
         super().check_clip(clip, source)
