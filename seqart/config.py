@@ -85,6 +85,7 @@ def _same_kind(old, value) -> bool:
 def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn", codec_settings=()) -> dict:
     """Apply a TOML file ([model], [train], [codec] tables) and then KEY=VALUE overrides, and check
     them against the spec: run settings, the model `family`'s, and the codec's (Codec.settings)."""
+    learnt = {s.name.removeprefix("codec.") for s in codec_settings if s.learnt}
     if toml_file is not None:
         from seqart.limits import read_toml
 
@@ -93,12 +94,20 @@ def merge(cfg: dict, toml_file: Path | None, sets: list[str], family: str = "mdn
             if section not in cfg or not isinstance(table, dict):
                 raise SeqartError(f"{toml_file}: unknown section [{section}] (known: model, train, codec)")
             for k, v in table.items():
+                _not_learnt(section, k, learnt, str(toml_file))
                 set_setting(cfg, section, k, v, str(toml_file))
     for item in sets:
         key, eq, text = item.partition("=")
         section, dot, name = key.strip().partition(".")
         if not eq or not dot or section not in cfg:
             raise SeqartError(f"--set {item}: expected SECTION.KEY=VALUE with SECTION one of model, train, codec")
+        _not_learnt(section, name, learnt, f"--set {item}")
         set_setting(cfg, section, name, parse_value(text.strip()), f"--set {item}")
     spec.check(spec.TRAIN + spec.MODELS[family] + list(codec_settings), cfg)
     return cfg
+
+
+def _not_learnt(section: str, key: str, learnt: set, source: str) -> None:
+    if section == "codec" and key in learnt:
+        raise SeqartError(f"{source}: codec.{key} is learnt from the training data and kept with the model, "
+                          "not a setting")

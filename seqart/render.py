@@ -29,9 +29,9 @@ def load_render_piece(path: Path) -> dict:
         raise SeqartError(f"{path}: unknown render setting(s) {', '.join(unknown)} (known: {', '.join(DEFAULTS)})")
     if isinstance(table.get("out"), str):  # one file name for a list of one
         table["out"] = [table["out"]]
+    spec.check(spec.RENDER, table, str(path), section="render")
     if not all(isinstance(v, str) for v in table.get("out", [])):
         raise SeqartError(f"{path}: render.out must be a list of file names, not {table['out']!r}")
-    spec.check(spec.RENDER, table, str(path), section="render")
     piece = DEFAULTS | table
     if not piece["model"] or not piece["out"]:
         raise SeqartError(f"{path}: [render] needs model and out")

@@ -30,7 +30,7 @@ from seqart.errors import SeqartError
 @dataclass(frozen=True)
 class Setting:
     name: str
-    type: type  # int, float, bool, str, list, dict, or object (a value the reader itself checks)
+    type: type  # int, float, bool, str, list, dict, a tuple of these, or object (a value the reader checks)
     default: Any = None  # None: "auto" (the writer's, codec's or data's own), and None is then allowed
     low: float | None = None  # numbers: the lowest value...
     high: float | None = None  # ...and the highest
@@ -38,6 +38,7 @@ class Setting:
     choices: tuple = ()  # strings: the values allowed
     unit: str = ""
     help: str = ""
+    learnt: bool = False  # codec options fitted on the training data: kept in checkpoints, never set by hand
 
     def range_text(self) -> str:
         if self.choices:
@@ -49,7 +50,9 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {list: "list", dict: "table", object: "any"}.get(self.type, self.type.__name__)
+        names = {list: "list", dict: "table", object: "any"}
+        types = self.type if isinstance(self.type, tuple) else (self.type,)
+        return " or ".join(names.get(t, t.__name__) for t in types)
 
     def check(self, value, where: str = "") -> Any:
         """The value if it is of this setting's type and in range; else one line naming the setting."""
@@ -86,7 +89,7 @@ QUANTITIES: dict[str, Setting] = {
                       "above 1 wilder (mixture and class logits / tau, variances * tau; the pen state keeps the model's odds)"),
     "bias": _q(float, 0.0, 100.0, help="Graves' sampling bias b: logits * (1 + b), sigma * exp(-b); sharper as b grows"),
     "seed": _q(int, 0, 2**32 - 1, help="random seed: the same seed and model give the same output"),
-    "tempo": _q(float, 1.0, 999.0, unit="BPM", help="beats per minute"),
+    "tempo": _q(float, 4.0, 999.0, unit="BPM", help="beats per minute (a MIDI file holds none under 3.6)"),
     "frames": _q(int, 1, 10**7, unit="frames", help="at most this many frames per sequence"),
     "seconds": _q(float, 0.0, 7 * 86400.0, low_open=True, unit="s", help="stop after this much generated time"),
     "prime_seconds": _q(float, 0.0, 3600.0, low_open=True, unit="s", help="prime with only the first seconds of the file"),

@@ -171,7 +171,7 @@ def test_unknown_generation_option(run):
         sample_clips(run, options={"colour": "red"})
     with pytest.raises(SeqartError, match="^tempo must be a number, not 'fast'$"):
         sample_clips(run, options={"tempo": "fast"})
-    with pytest.raises(SeqartError, match=r"^tempo = 0 is out of range \[1, 999\]$"):
+    with pytest.raises(SeqartError, match=r"^tempo = 0 is out of range \[4, 999\]$"):
         sample_clips(run, options={"tempo": "0"})
 
 

@@ -208,3 +208,21 @@ def test_a_setting_checks_types_and_ranges():
             lr.check(bad, "run.toml")
     with pytest.raises(SeqartError, match="is not one of auto, bf16, fp32"):
         spec.setting("train.precision").check("fp16")
+
+
+def test_learnt_codec_options_are_not_settings(tmp_path):
+    """What a codec fits on its training data (a skeleton, a pitch range) comes from the data and the
+    checkpoint, never from --set or a TOML file, where a hand-made value would break decoding."""
+    from seqart.codecs import codec_class
+    from seqart.config import defaults, merge
+
+    for modality, key, value in (("poses", "skeleton", "0"), ("notes", "pitch_lo", "40"), ("handwriting", "rescale", "2.0")):
+        cls = codec_class(modality)
+        codec = cls({"alphabet": "abc"}) if modality == "handwriting" else cls()
+        assert any(s.learnt and s.name == f"codec.{key}" for s in cls.settings)
+        with pytest.raises(SeqartError, match=rf"^--set codec.{key}={value}: codec.{key} is learnt from the training data"):
+            merge(defaults(codec.options), None, [f"codec.{key}={value}"], codec_settings=cls.settings)
+        toml = tmp_path / f"{modality}.toml"
+        toml.write_text(f"[codec]\n{key} = {value}\n")
+        with pytest.raises(SeqartError, match="is learnt from the training data"):
+            merge(defaults(codec.options), toml, [], codec_settings=cls.settings)

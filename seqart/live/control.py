@@ -7,7 +7,7 @@ that are not OSC at all are dropped the same way. Reports are limited to
 `MAX_REPORTS` a second so a flood cannot drown the status output.
 
     /seqart/temperature  f         0..10 (seqart.spec: the same range everywhere)
-    /seqart/tempo        f         1..999 BPM
+    /seqart/tempo        f         4..999 BPM
     /seqart/start, /seqart/stop, /seqart/reset, /seqart/panic
     /seqart/prime/file   s [f]     a file the model's codec reads [first f seconds]
     /seqart/prime/frames f...      frames in the model's channel order, flattened

@@ -14,6 +14,6 @@ from seqart.spec import Setting
 OPTIONS = [replace(s, default=0.0) if s.name in ("codec.drop_prob", "codec.rdp_epsilon") else s for s in STROKES] + [
     Setting("codec.alphabet", str, "".join(chr(c) for c in range(32, 127)),
             help="the characters a transcript may hold, in one-hot order (printable ASCII)"),
-    Setting("codec.rescale", float, 1.0, 0.0, 1e6, low_open=True, help="factor on the offsets read (a fine-tune fits it)"),
+    Setting("codec.rescale", float, 1.0, 0.0, 1e6, low_open=True, help="learnt: factor on the offsets read (a fine-tune fits it)", learnt=True),
 ]
 GENERATION = [Setting("text", str, None, help="what a text-conditioned model writes")]

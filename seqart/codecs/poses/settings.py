@@ -22,12 +22,12 @@ OPTIONS = [
     Setting("codec.pin_feet", bool, False, help="without contact channels: pin low, slow feet when decoding"),
     Setting("codec.contact_height", float, 0.03, 0.0, 10.0, low_open=True, unit="body heights", help="a foot touches within"),
     Setting("codec.contact_speed", float, 0.2, 0.0, 100.0, low_open=True, unit="body heights/s", help="...moving slower"),
-    Setting("codec.feet", object, None, help="foot joint names (a list; none = found); learnt: {name: floor}"),
+    Setting("codec.feet", (list, dict), None, help="foot joint names (a list; none = found); learnt: {name: floor}"),
     Setting("codec.chunk_seconds", float, 0.0, 0.0, 1e6, **_SECONDS, help="training clips this long; 0 = whole files"),
     Setting("codec.exclude", list, [], help="file names (without .bvh) not to read"),
     Setting("codec.valid", list, [], help="file names that form the validation split"),
     Setting("codec.test", list, [], help="file names that form the test split"),
-] + [Setting(f"codec.{k}", object, None, help="learnt: " + h) for k, h in (
+] + [Setting(f"codec.{k}", object, None, help="learnt: " + h, learnt=True) for k, h in (
     ("skeleton", "the skeleton of the first file"), ("kept", "joints with rotation channels"),
     ("static", "mean angles of the joints left out"), ("constant", "channels that never change"),
     ("body_height", "the rest pose's height, file units"))]
