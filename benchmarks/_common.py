@@ -165,3 +165,85 @@ def model_name(model: str) -> str:
     """A model argument as a file-name part: "sheep" for sheep, "salsa2" for runs/salsa2/best."""
     p = Path(model)
     return p.parent.name if p.name in ("best", "latest") else p.name
+
+
+# --- the argument blocks the scripts share --------------------------------------------------------
+def sized_args(doc: str, sizes: dict) -> "argparse.ArgumentParser":
+    """A parser with --quick and one integer option per size (`--max-len`; its help gives the full
+    and quick defaults); the script adds its own options and calls `parse_sized`."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes and repeats (seconds)")
+    for k in sizes["full"]:
+        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"default {sizes['full'][k]} (quick: {sizes['quick'][k]})")
+    return p
+
+
+def parse_sized(p: "argparse.ArgumentParser", sizes: dict, name: str, argv=None) -> "argparse.Namespace":
+    """Add --out, parse, and fill each size not given from the full or (--quick) quick defaults."""
+    p.add_argument("--out", help=f"where to write the JSON (default benchmarks/results/{name}.json)")
+    a = p.parse_args(argv)
+    for k, v in sizes["quick" if a.quick else "full"].items():
+        if getattr(a, k) is None:
+            setattr(a, k, v)
+    return a
+
+
+def model_args(doc: str, model: str, data_help: str) -> "argparse.ArgumentParser":
+    """The options of the benchmarks that measure one trained model: --model, --data, --stage,
+    --seed, --quick and --out; the script adds its own."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("--model", default=model, help="a shipped model's name or a run/model folder")
+    p.add_argument("--data", help=data_help)
+    p.add_argument("--stage", default="", help="a label such as before/after, also put in the file name")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
+    p.add_argument("--out")
+    return p
+
+
+def load_measured(a) -> tuple:
+    """(model, codec, checkpoint JSON) of `--model`."""
+    from seqart.modelio import load_model
+
+    return load_model(Path(a.model))
+
+
+def model_header(name: str, a, meta: dict) -> dict:
+    """header() and which model, stage, commit and checkpoint step the figures are of."""
+    from seqart.modelio import resolve
+
+    return header(name) | {"model": str(resolve(Path(a.model))), "stage": a.stage, "git_commit": git_commit(),
+                           "model_step": meta.get("step")}
+
+
+def model_stem(name: str, a) -> str:
+    """The result's file name: quality_notes_nottingham, quality_poses_salsa2_after..."""
+    return f"{name}_{model_name(a.model)}" + (f"_{a.stage}" if a.stage else "")
+
+
+def run_args(doc: str | None = None) -> "argparse.ArgumentParser":
+    """The options of the benchmarks that score a run on held-out files: RUN DATA, --split,
+    --prime-seconds and --out; the script adds its own."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=doc.split("\n")[0] if doc else None)
+    p.add_argument("run", type=Path)
+    p.add_argument("data", type=Path)
+    p.add_argument("--split", default="valid")
+    p.add_argument("--prime-seconds", type=float, default=2.0)
+    p.add_argument("--out")
+    return p
+
+
+def load_run(a) -> tuple:
+    """(model, codec, checkpoint JSON, the held-out clips of --split), with --drift applied where given."""
+    from seqart.modelio import load_model
+
+    model, codec, meta = load_model(a.run)
+    if getattr(a, "drift", None) is not None:
+        codec.configure_sampler(None, {"drift": a.drift})
+    return model, codec, meta, codec.read_files(a.data)[a.split]

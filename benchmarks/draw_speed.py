@@ -36,16 +36,9 @@ SIZES = {  # the paper's MNIST settings; quick: tiny, for the smoke test
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes and repeats (seconds)")
+    p = _common.sized_args(__doc__, SIZES)
     p.add_argument("--data", help="images: an IDX file, a folder of PNG/JPEG, or drawings (rasterised)")
-    for k in SIZES["full"]:
-        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
-    p.add_argument("--out", help="where to write the JSON (default benchmarks/results/draw_speed.json)")
-    a = p.parse_args(argv)
-    for k, v in SIZES["quick" if a.quick else "full"].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
+    a = _common.parse_sized(p, SIZES, "draw_speed", argv)
     if not a.data:
         p.error("--data is required (benchmarks/draw_mnist.py --prepare writes MNIST digits as IDX)")
     return a

@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from _common import RESULTS, emit, header
+from _common import RESULTS, emit, header, load_run, run_args
 from seqart.codecs.poses import clip_to_motion
 from seqart.export import export_clips
 from seqart.codecs.poses.kinematics import heading, joint_positions, local_transforms, yaw_matrix
-from seqart.modelio import load_model
 from seqart.sample import Sampler
 
 
@@ -57,23 +53,15 @@ def stats(seconds: list[float], reference: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("data", type=Path)
-    ap.add_argument("--split", default="valid")
+    ap = run_args()
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--prime-seconds", type=float, default=2.0)
     ap.add_argument("--temperature", type=float, nargs="+", default=[0.5])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--drift", type=float, help="decoding drift (default: the model's)")
     ap.add_argument("--gif", default=str(RESULTS / "poses_generation.gif"))
-    ap.add_argument("--out")
     a = ap.parse_args()
-    model, codec, meta = load_model(a.run)
-    if a.drift is not None:
-        codec.configure_sampler(None, {"drift": a.drift})
+    model, codec, meta, held_out = load_run(a)
     fps = float(codec.options["fps"])
-    held_out = codec.read_files(a.data)[a.split]
     ref_seconds = [x for c in held_out for x in variance_per_second(body_frame_positions(c), fps)]
     reference = {"median": float(np.median(ref_seconds)), "min": float(np.min(ref_seconds)), "max": float(np.max(ref_seconds))}
     primer = held_out[0].slice(0, int(round(a.prime_seconds * fps)))

@@ -27,17 +27,13 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from _common import emit, header
+from _common import emit, header, load_run, run_args
 from poses_generation import body_frame_positions, variance_per_second
 from seqart.codecs.poses import features as pf
 from seqart.formats.bvh import Skeleton
 from seqart.codecs.poses.kinematics import joint_positions
-from seqart.modelio import load_model
 from seqart.sample import Sampler
 
 
@@ -103,24 +99,16 @@ def stability(gen: dict, fps: float, real_var: list[float], real_median_var: flo
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("data", type=Path)
-    ap.add_argument("--split", default="valid")
+    ap = run_args()
     ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--prime-seconds", type=float, default=2.0)
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--drift", type=float, help="decoding drift (default: the model's)")
-    ap.add_argument("--out")
     a = ap.parse_args()
-    model, codec, meta = load_model(a.run)
-    if a.drift is not None:
-        codec.configure_sampler(None, {"drift": a.drift})
+    model, codec, meta, held_out = load_run(a)
     info = codec.info()
     fps = float(codec.options["fps"])
     sk = Skeleton.from_json(info["skeleton"])
-    held_out = codec.read_files(a.data)[a.split]
     feet_names = list(info.get("feet") or pf.fit_feet(sk, np.zeros((1, sk.n_channels)), None))
     feet = [sk.names.index(n) for n in feet_names]
     real_world = [joint_positions(sk, pf.decode(c.frames, info, pin=False).values) for c in held_out]

@@ -20,15 +20,11 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from _common import emit, header
+from _common import emit, header, load_run, run_args
 from seqart.codecs.poses import clip_to_motion
 from seqart.codecs.poses.kinematics import wrap_angle
-from seqart.modelio import load_model
 from seqart.sample import Sampler
 
 HORIZONS_MS = (80, 160, 320, 400)
@@ -69,17 +65,11 @@ def score(model, codec, clips, prime: int, ahead: int, stride: int, drifts: dict
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("run", type=Path)
-    ap.add_argument("data", type=Path)
-    ap.add_argument("--split", default="valid")
-    ap.add_argument("--prime-seconds", type=float, default=2.0)
+    ap = run_args()
     ap.add_argument("--stride", type=int, default=5, help="frames between seeds")
-    ap.add_argument("--out")
     a = ap.parse_args()
-    model, codec, meta = load_model(a.run)
+    model, codec, meta, clips = load_run(a)
     fps = float(codec.options["fps"])
-    clips = codec.read_files(a.data)[a.split]
     prime, ahead = int(round(a.prime_seconds * fps)), int(round(max(HORIZONS_MS) / 1000 * fps))
     drifts = {"model": None, "model_absolute_only": 1.0}
     mean, mean_wrapped, n = score(model, codec, clips, prime, ahead, a.stride, drifts)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import _common as C  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
 from pathlib import Path
 
-from seqart.modelio import load_model, resolve
 from seqart.codecs.notes import quality as Q
 from seqart.sample import Sampler
 from seqart.splits import make_split
@@ -30,27 +28,20 @@ NOTTINGHAM = C.ROOT.parent / "shared" / "datasets" / "midi" / "nottingham"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="nottingham", help="a shipped model's name or a run/model folder")
-    ap.add_argument("--data", help="MIDI folder or JSB .json (default: the Nottingham folder)")
-    ap.add_argument("--stage", default="", help="a label such as before/after, also put in the file name")
+    ap = C.model_args(__doc__, "nottingham", "MIDI folder or JSB .json (default: the Nottingham folder)")
     ap.add_argument("--temperatures", type=float, nargs="+", default=[0.8, 1.0])
     ap.add_argument("--n", type=int, default=40, help="pieces per temperature")
     ap.add_argument("--seconds", type=float, default=60.0, help="length of each piece")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
-    ap.add_argument("--out")
     a = ap.parse_args()
     if a.quick:
         a.n, a.seconds, a.temperatures = 3, 10.0, a.temperatures[:1]
     data = Path(a.data) if a.data else NOTTINGHAM
-    model, codec, meta = load_model(Path(a.model))
+    model, codec, meta = C.load_measured(a)
     split = make_split(codec.read(data), codec)
     train, test = split.clips["train"], split.clips.get("test") or split.clips["valid"]
     grid = Q.infer_grid(train)
     bar = Q.beats_per_bar(train)
-    result = C.header("quality_notes") | {
-        "model": str(resolve(Path(a.model))), "stage": a.stage, "git_commit": C.git_commit(), "model_step": meta.get("step"),
+    result = C.model_header("quality_notes", a, meta) | {
         "config": {"data": str(data), "n": a.n, "seconds": a.seconds, "seed": a.seed, "quick": a.quick},
         "data": {"split": split.rule, "train": len(train), "test": len(test), "bar_beats": bar,
                  "grid": grid | {"tolerance_steps": Q.TOLERANCE, "chance": 2 * Q.TOLERANCE}},
@@ -66,7 +57,7 @@ def main() -> None:
     result["checks"] = {"on_grid_at_every_temperature": all(g["on_grid"] >= THRESHOLDS["on_grid"] for g in gen),
                         "no_blips": all(g["blips"] <= THRESHOLDS["blips"] for g in gen)}
     result["loadavg_end"] = C.loadavg()
-    C.emit(f"quality_notes_{C.model_name(a.model)}" + (f"_{a.stage}" if a.stage else ""), result, a.out)
+    C.emit(C.model_stem("quality_notes", a), result, a.out)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import _common as C  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
-from seqart.modelio import load_model, resolve
 from seqart.codecs.poses import quality as Q
 from seqart.sample import Sampler
 from seqart.splits import make_split
@@ -39,21 +37,15 @@ def ratios(gen: dict, real: dict) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="salsa", help="a shipped model's name or a run/model folder")
-    ap.add_argument("--data", help="BVH folder (default: the CMU salsa folder)")
-    ap.add_argument("--stage", default="", help="a label such as before/after, also put in the file name")
+    ap = C.model_args(__doc__, "salsa", "BVH folder (default: the CMU salsa folder)")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--prime-seconds", type=float, default=2.0)
     ap.add_argument("--temperature", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
-    ap.add_argument("--out")
     a = ap.parse_args()
     if a.quick:
         a.minutes = 0.2
     data = Path(a.data) if a.data else SALSA
-    model, codec, meta = load_model(Path(a.model))
+    model, codec, meta = C.load_measured(a)
     split = make_split(codec.read(data), codec)
     which = "test" if split.clips.get("test") else "valid"
     train = [Q.Positions(c) for c in split.clips["train"]]
@@ -67,8 +59,7 @@ def main() -> None:
     ground, contact = Q.ground_level(train), 0.05 * Q.leg_length(sk)
     slide = {"generated": Q.foot_sliding([gen], ground, contact), "real_held_out": Q.foot_sliding(held, ground, contact),
              "real_train": Q.foot_sliding(train, ground, contact)}
-    result = C.header("quality_poses") | {
-        "model": str(resolve(Path(a.model))), "stage": a.stage, "git_commit": C.git_commit(), "model_step": meta.get("step"),
+    result = C.model_header("quality_poses", a, meta) | {
         "config": {"data": str(data), "minutes": a.minutes, "fps": fps, "temperature": a.temperature, "seed": a.seed,
                    "primer": f"{primer.meta.get('name', '')}, first {a.prime_seconds:g} s ({which} split)", "quick": a.quick},
         "data": {"split": split.rule, "held_out": which, "train_clips": len(train), "held_out_clips": len(held),
@@ -93,7 +84,7 @@ def main() -> None:
         and result["long_run"]["max_distance_from_start_m"] <= THRESHOLDS["drift_m"],
     }
     result["loadavg_end"] = C.loadavg()
-    C.emit(f"quality_poses_{C.model_name(a.model)}" + (f"_{a.stage}" if a.stage else ""), result, a.out)
+    C.emit(C.model_stem("quality_poses", a), result, a.out)
 
 
 def stability(gen: Q.Positions, real: list[Q.Positions], finite: bool) -> dict:

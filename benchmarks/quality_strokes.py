@@ -21,12 +21,8 @@ from __future__ import annotations
 
 import _common as C  # noqa: F401  (pins threads before numpy/torch load)
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from seqart.modelio import load_model, resolve
 from seqart.quality import distances as D
 from seqart.codecs.strokes import quality as Q
 from seqart.splits import make_split
@@ -36,33 +32,26 @@ THRESHOLDS = {"ends_on_its_own": 0.95, "knot_rate_over_real": 1.0}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="sheep", help="a shipped model's name or a run/model folder")
-    ap.add_argument("--data", help="drawings with a test split (default: aaron_sheep)")
-    ap.add_argument("--stage", default="", help="a label such as before/after, also put in the file name")
+    ap = C.model_args(__doc__, "sheep", "drawings with a test split (default: aaron_sheep)")
     ap.add_argument("--classifier-temperatures", type=float, nargs="+", default=[0.5, 1.0])
     ap.add_argument("--end-temperatures", type=float, nargs="+", default=[0.1, 0.2, 0.5, 0.8, 1.0])
     ap.add_argument("--n-train", type=int, default=1000, help="drawings per class to train the classifier on")
     ap.add_argument("--n-test", type=int, default=300, help="drawings per class to score it on")
     ap.add_argument("--n-end", type=int, default=100, help="samples per temperature for the ending rate")
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, for tests")
-    ap.add_argument("--out")
     a = ap.parse_args()
     if a.quick:
         a.n_train, a.n_test, a.n_end, a.epochs = 40, 20, 6, 2
         a.classifier_temperatures, a.end_temperatures = a.classifier_temperatures[:1], [0.2, 1.0]
     data = C.sketch_data(a.data)
-    model, codec, meta = load_model(Path(a.model))
+    model, codec, meta = C.load_measured(a)
     splits = make_split(codec.read(data), codec).clips
     train, valid, test = splits["train"], splits["valid"], splits.get("test") or splits["valid"]
     real = Q.drawing_stats(train)
     limit = int(2 * np.percentile(real["points"], 99))
     side = 0.5 * Q.median_step(train)
     test = test[: a.n_test]
-    result = C.header("quality_strokes") | {
-        "model": str(resolve(Path(a.model))), "stage": a.stage, "git_commit": C.git_commit(), "model_step": meta.get("step"),
+    result = C.model_header("quality_strokes", a, meta) | {
         "config": {"data": str(data), "n_train": a.n_train, "n_test": a.n_test, "n_end": a.n_end, "epochs": a.epochs,
                    "seed": a.seed, "quick": a.quick, "raster": Q.RASTER},
         "data": {"train": len(train), "valid": len(valid), "test": len(test),
@@ -81,8 +70,7 @@ def main() -> None:
                                        for v in result["endings"]["by_temperature"].values()),
     }
     result["loadavg_end"] = C.loadavg()
-    stem = f"quality_strokes_{C.model_name(a.model)}" + (f"_{a.stage}" if a.stage else "")
-    C.emit(stem, result, a.out)
+    C.emit(C.model_stem("quality_strokes", a), result, a.out)
 
 
 def classifier_figures(a, model, codec, train, valid, test, limit) -> dict:

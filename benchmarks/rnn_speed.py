@@ -46,22 +46,14 @@ CELLS = {"lstm": ("lstm", 0.0), "layernorm": ("layernorm", 0.0), "layernorm_rd":
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes (seconds)")
-    for k in SIZES["full"]:
-        p.add_argument(f"--{k}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
+    p = _common.sized_args(__doc__, SIZES)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--cells", default=",".join(CELLS), help=f"comma-separated, from {', '.join(CELLS)}")
     p.add_argument("--bf16", choices=("auto", "yes", "no"), default="auto",
                    help="time bf16 autocast too (auto: only where the CPU has native bf16)")
     p.add_argument("--data", help=argparse.SUPPRESS)  # the smoke test passes it to every script; unused here
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="where to write the JSON (default benchmarks/results/rnn_speed.json)")
-    a = p.parse_args(argv)
-    for k, v in SIZES["quick" if a.quick else "full"].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
-    return a
+    return _common.parse_sized(p, SIZES, "rnn_speed", argv)
 
 
 def pass_fn(net: torch.nn.Module, x: torch.Tensor, bf16: bool):

@@ -39,22 +39,14 @@ SIZES = {"full": {"hidden": 512, "mixtures": 20, "rounds": 60, "calls": 100},
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes and repeats")
+    p = _common.sized_args(__doc__, SIZES)
     p.add_argument("--data", help="drawings to fit the codec's normalisation on (default: aaron_sheep)")
     p.add_argument("--run", help="run or model folder to take weights from (default: random weights)")
-    for k in SIZES["full"]:
-        p.add_argument(f"--{k}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
     p.add_argument("--cell", choices=("lstm", "layernorm"), default="lstm", help="the decoder's cell (seqart.rnn)")
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="where to write the JSON (default benchmarks/results/sample_step.json)")
-    a = p.parse_args(argv)
-    for k, v in SIZES["quick" if a.quick else "full"].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
-    return a
+    return _common.parse_sized(p, SIZES, "sample_step", argv)
 
 
 def make_sampler(a: argparse.Namespace) -> tuple[Sampler, str]:

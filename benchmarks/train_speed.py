@@ -47,22 +47,14 @@ SIZES = {  # sketch-rnn's defaults; quick: tiny, for the smoke test
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes and repeats (seconds)")
+    p = _common.sized_args(__doc__, SIZES)
     p.add_argument("--data", help="drawing file or folder (default: aaron_sheep, else datasets/sketches)")
-    for k in SIZES["full"]:
-        p.add_argument(f"--{k.replace('_', '-')}", type=int, help=f"default {SIZES['full'][k]} (quick: {SIZES['quick'][k]})")
     p.add_argument("--dropout", type=float, default=0.1, help="decoder output dropout (recipes/sheep.toml: 0.1)")
     p.add_argument("--cell", choices=("lstm", "layernorm"), default="lstm", help="the decoder's cell (seqart.rnn)")
     p.add_argument("--recurrent-dropout", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="where to write the JSON (default benchmarks/results/train_speed.json)")
     p.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
-    a = p.parse_args(argv)
-    for k, v in SIZES["quick" if a.quick else "full"].items():
-        if getattr(a, k) is None:
-            setattr(a, k, v)
-    return a
+    return _common.parse_sized(p, SIZES, "train_speed", argv)
 
 
 def make_trainer(a: argparse.Namespace, run_dir: Path) -> Trainer:
