@@ -107,6 +107,11 @@ def test_refuses_other_hosts_and_other_sites(studio):
     with pytest.raises((ConnectionClosed, InvalidStatus)):
         with studio.socket(origin="http://evil.example") as ws:
             ask(ws, {"cmd": "models"})
+    post = urllib.request.Request(studio.base + "/upload?name=a.mid", data=b"MThd", method="POST",
+                                  headers={"Origin": "http://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(post, timeout=10)
+    assert e.value.code == 403
 
 
 def test_another_address_needs_the_token(tiny_strokes):
@@ -141,12 +146,18 @@ def test_uploads_are_limited_and_read_strictly(studio, tmp_path):
 
 
 def test_upload_over_the_limit_is_refused(tiny_strokes):
+    """An upload that declares more than the limit is refused before its body is read."""
+    import http.client
+
     s = Studio(env={"SEQART_MAX_PRIME_MB": "1"})
     try:
-        req = urllib.request.Request(f"{s.base}/upload?name=big.mid", data=b"\0" * (2 * 2**20), method="POST")
-        with pytest.raises(urllib.error.HTTPError) as e:
-            urllib.request.urlopen(req, timeout=30)
-        assert e.value.code == 413 and "limit" in json.loads(e.value.read())["error"]
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        conn.putrequest("POST", "/upload?name=big.mid")
+        conn.putheader("Content-Length", str(2 * 2**20))
+        conn.endheaders()  # and no body: the answer must come without it
+        r = conn.getresponse()
+        assert r.status == 413 and "limit" in json.loads(r.read())["error"]
+        conn.close()
         assert s.alive()
     finally:
         s.close()

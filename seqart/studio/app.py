@@ -3,8 +3,8 @@
 Pages and scripts are files in `static/`, shipped in the package. On 127.0.0.1 (the default)
 the app answers only requests addressed to the loopback names (a page elsewhere cannot reach
 it through DNS rebinding); on any other address it also wants the token it printed, in the
-URL once (`?token=...`, as Jupyter does) and then in a cookie. A WebSocket is refused when its
-Origin is another site, so no other page open in the browser can drive the studio.
+URL once (`?token=...`, as Jupyter does) and then in a cookie. A WebSocket or an upload is
+refused when its Origin is another site, so no other page open in the browser can drive the studio.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ class Guard:
         if self.loopback and name not in LOOPBACK:
             return f"this studio answers only on 127.0.0.1, not {host[:60]}"
         origin = headers.get("origin")
-        if scope["type"] == "websocket" and origin is not None and origin.split("://", 1)[-1] != host:
-            return "a socket from another site"
+        writes = scope["type"] == "websocket" or scope.get("method") == "POST"
+        if writes and origin is not None and origin.split("://", 1)[-1] != host:
+            return "a socket or upload from another site"
         if self.token is None:
             return None
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
