@@ -94,6 +94,7 @@ QUANTITIES: dict[str, Setting] = {
     "seconds": _q(float, 0.0, 7 * 86400.0, low_open=True, unit="s", help="stop after this much generated time"),
     "prime_seconds": _q(float, 0.0, 3600.0, low_open=True, unit="s", help="prime with only the first seconds of the file"),
     "count": _q(int, 1, 10**6, help="how many sequences"),
+    "port": _q(int, 0, 65535, help="a UDP or TCP port; 0 = none (or any free one, where a server listens)"),
 }
 
 
@@ -179,7 +180,7 @@ FLAGS = [
     _s("--lines", int, 2000, 1, 10**7, unit="lines", help="make-handwriting: how many to write"),
     _s("--heldout", int, 100, 0, 10**6, unit="phrases", help="make-handwriting: kept out of training"),
     _s("--duration", float, None, 0.0, 7 * 86400.0, low_open=True, unit="s", help="perform: stop after"),
-    _s("--port", int, 8765, 0, 65535, help="studio: TCP port (0: any free one)"),
+    replace(quantity("port", "--port", 8765), help="studio: TCP port (0: any free one)"),
     _s("--index", int, 0, 0, 10**9, help="inspect: which sequence of the input"),
     _s("--threshold", float, 0.3, -1.0, 1.0, help="inspect: a unit is on above this"),
 ]
@@ -236,7 +237,7 @@ PIECE = [
     _s("midi.port", str, "", help=f"{_ADDRESS}; empty = no MIDI output"),
     _s("midi.api", str, "auto", choices=("auto", "alsa", "jack")),
     _s("midi.latency_ms", float, 0.0, 0.0, 5000.0, unit="ms", help="added to every deadline of this output"),
-    _s("control.osc_port", int, 0, 0, 65535, help="UDP port for control messages; 0 = none"),
+    replace(quantity("port", "control.osc_port", 0), help="UDP port for control messages; 0 = none"),
     _s("control.host", str, "127.0.0.1", help="another address only when you mean it (anyone there can steer)"),
     _s("listen.port", str, "", help=f"MIDI input: {_ADDRESS}; empty = none"),
     _s("listen.api", str, "auto", choices=("auto", "alsa", "jack")),
@@ -247,7 +248,7 @@ PIECE = [
 
 # --- OSC control messages that carry a number: address -> the quantity it sets ------------------
 OSC_NUMBERS = {"/temperature": QUANTITIES["temperature"], "/tempo": QUANTITIES["tempo"],
-               "/prime/file seconds": QUANTITIES["prime_seconds"]}
+               "/prime/file seconds": QUANTITIES["prime_seconds"], "/monitor": QUANTITIES["port"]}
 
 # --- export options: `--set export.KEY=...` (the same name means the same in every writer) -----------
 # default None: each writer's own (or "auto"). seqart.export checks a writer's options against this.

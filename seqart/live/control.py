@@ -130,6 +130,8 @@ def _quantity(args, address: str) -> float:
     v = _one_number(args, q.low, q.high, address[1:])
     if q.low_open and v <= q.low:
         raise ValueError(f"{address[1:]} must be above {q.low:g}, not {v:g}")
+    if q.type is int and not v.is_integer():
+        raise ValueError(f"{address[1:]} must be a whole number, not {v:g}")
     return v
 
 
@@ -282,7 +284,7 @@ class ControlServer:
         elif cmd == "/write":
             e.command("write", self._text(args))
         elif cmd == "/monitor":
-            e.command("monitor", self._sender, int(_one_number(args, 0, 65535, "monitor port")))
+            e.command("monitor", self._sender, int(_quantity(args, "/monitor")))
         elif cmd in ("/model", "/piece"):
             if self.loader is None:
                 raise ValueError(f"{cmd[1:]} switching is not available here")
