@@ -147,3 +147,12 @@ def test_precision_parity_scores_both_precisions_in_the_same_units(tmp_path):
     assert fp32["frames"] == bf16["frames"] > 0  # the same test clips scored
     assert r["bf16_minus_fp32_nll"] == round(bf16["test_nll"] - fp32["test_nll"], 4)
     assert isinstance(r["native_bf16"], bool) and isinstance(r["target"]["met"], bool)
+
+
+def test_memory_estimate_sets_the_estimate_beside_the_measured_peak(tmp_path):
+    r = run_script("memory_estimate.py", tmp_path / "memory.json")
+    assert [s["family"] for s in r["sizes"]] == ["mdn"]  # DRAW's sizes are in the full run
+    for s in r["sizes"]:
+        assert s["estimate_mib"] > 0 and s["measured_mib"] > 0 and s["floor_mib"] > 0
+        assert s["estimate_over_measured"] > 0
+    assert isinstance(r["summary"]["never_short"], bool)
