@@ -9,6 +9,7 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from live_fixtures import free_port, write_piece
 from live_peers import oscdump, oscdump_messages, perform
+from tests.samples import bar_images
 from seqart.codecs.canvas import CanvasCodec
 from seqart.config import defaults, merge
 from seqart.live.clock import InternalClock
@@ -26,14 +27,10 @@ SIZE, T, FPS = 8, 4, 16.0  # the tiny model: 8 x 8 canvases drawn in 4 steps, 16
 @pytest.fixture(scope="module")
 def tiny_draw(tmp_path_factory):
     """A tiny DRAW trained a few steps on bars (an MNIST-style IDX file written here)."""
-    from seqart.formats.images import write_idx
     from seqart.train import train
 
     folder = tmp_path_factory.mktemp("draw_live")
-    x = np.zeros((40, SIZE, SIZE), np.float32)
-    x[::2, 1:3, 1:7] = 1.0
-    x[1::2, 1:7, 1:3] = 1.0
-    write_idx(x, folder / "bars-idx3-ubyte")
+    bar_images(folder / "bars-idx3-ubyte", 40)  # 8 x 8 = SIZE x SIZE
     cfg = merge(defaults(CanvasCodec().options, "draw"), None, [
         f"codec.size={SIZE}", f"model.glimpses={T}", "model.enc_hidden=16", "model.dec_hidden=16", "model.z_dim=4",
         "model.write_n=3", "train.batch_size=10", "train.threads=1", "train.steps=10", "train.valid_every=10"])

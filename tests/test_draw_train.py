@@ -24,7 +24,7 @@ from seqart.generate import sample_clips
 from seqart.modelio import load_model
 from seqart.train import train
 
-from tests.samples import DATASETS
+from tests.samples import DATASETS, bar_images
 
 TINY = ["codec.size=8", "model.glimpses=4", "model.enc_hidden=16", "model.dec_hidden=16", "model.z_dim=4",
         "model.write_n=3", "train.batch_size=10", "train.threads=1", "train.lr=3e-3"]
@@ -37,14 +37,7 @@ def cfg(*sets: str) -> dict:
 @pytest.fixture(scope="module")
 def idx(tmp_path_factory) -> Path:
     """80 8 x 8 images of two kinds (a bar at the top or at the left), as an MNIST-style IDX file."""
-    from seqart.formats.images import write_idx
-
-    x = np.zeros((80, 8, 8), np.float32)
-    x[::2, 1:3, 1:7] = 1.0
-    x[1::2, 1:7, 1:3] = 1.0
-    path = tmp_path_factory.mktemp("idx") / "bars-idx3-ubyte"
-    write_idx(x, path)
-    return path
+    return bar_images(tmp_path_factory.mktemp("idx") / "bars-idx3-ubyte", 80)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import inspect
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 import hostile as h
 from fuzz_cli import assert_refused, seqart_run
 from test_fuzz_settings import tiny_drawings, values
+from tests.samples import bar_images
 
 from seqart import spec
 from seqart.codecs import codec_class
@@ -33,13 +33,7 @@ LIMITED = {"SEQART_MAX_MEMORY_MB": "384"}  # below the child's 1 GiB cap: the es
 
 
 def _bars(folder: Path) -> Path:
-    from seqart.formats.images import write_idx
-
-    x = np.zeros((24, 8, 8), np.float32)
-    x[::2, 1:3, 1:7] = 1.0
-    x[1::2, 1:7, 1:3] = 1.0
-    write_idx(x, folder / "bars-idx3-ubyte")
-    return folder / "bars-idx3-ubyte"
+    return bar_images(folder / "bars-idx3-ubyte", 24)
 
 
 def _handwriting(folder: Path) -> Path:

@@ -13,6 +13,7 @@ import pytest
 
 from fuzz_cli import assert_refused, seqart_run
 from test_fuzz_settings import tiny_drawings
+from tests.samples import bar_images
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--steps", "1", "--quiet", "--set", "train.valid_every=1", "--set", "model.mixtures=1"]  # sizes from each case
@@ -26,16 +27,7 @@ def drawings(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bars(tmp_path_factory) -> Path:
     """Images for DRAW: 40 8 x 8 bars, as an MNIST-style IDX file."""
-    import numpy as np
-
-    from seqart.formats.images import write_idx
-
-    x = np.zeros((40, 8, 8), np.float32)
-    x[::2, 1:3, 1:7] = 1.0
-    x[1::2, 1:7, 1:3] = 1.0
-    path = tmp_path_factory.mktemp("bars") / "bars-idx3-ubyte"
-    write_idx(x, path)
-    return path
+    return bar_images(tmp_path_factory.mktemp("bars") / "bars-idx3-ubyte", 40)
 
 
 @pytest.mark.parametrize("args, named", [
