@@ -153,6 +153,18 @@ def perform(piece: Path, seconds: float, *args: str, timeout: float = 60.0) -> s
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def perform_to_oscdump(piece: Path, seconds: float, *args: str) -> tuple[subprocess.CompletedProcess, Proc]:
+    """`seqart perform PIECE` for `seconds` sending OSC to an oscdump on a free port: (the run, the dump, stopped)."""
+    from live_fixtures import free_port
+
+    port = free_port()
+    dump = oscdump(port)
+    try:
+        return perform(piece, seconds, "--osc", f"127.0.0.1:{port}", *args), dump
+    finally:
+        dump.stop()
+
+
 def start_perform(piece: Path, seconds: float, *args: str) -> Proc:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))

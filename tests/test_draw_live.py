@@ -8,7 +8,7 @@ import torch
 from pythonosc.udp_client import SimpleUDPClient
 
 from live_fixtures import free_port, write_piece
-from live_peers import oscdump, oscdump_messages, perform
+from live_peers import oscdump_messages, perform, perform_to_oscdump
 from tests.samples import bar_images
 from seqart.codecs.canvas import CanvasCodec
 from seqart.config import defaults, merge
@@ -45,12 +45,7 @@ def draw_voice(piece_path, seed=0):
 
 def test_a_draw_piece_streams_window_and_canvas_to_oscdump_in_time(tiny_draw, tmp_path):
     piece = write_piece(tmp_path / "canvas.toml", tiny_draw, piece={"gap_beats": 0.5, "seed": 1})
-    port = free_port()
-    dump = oscdump(port)
-    try:
-        r = perform(piece, 2.5, "--osc", f"127.0.0.1:{port}", "--set", "osc.mode=message")
-    finally:
-        dump.stop()
+    r, dump = perform_to_oscdump(piece, 2.5, "--set", "osc.mode=message")
     assert r.returncode == 0, r.stderr
     windows = oscdump_messages(dump, "/seqart/canvas/window")
     pixels = oscdump_messages(dump, "/seqart/canvas/pixels")

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from live_fixtures import free_port, write_piece
-from live_peers import (Proc, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
-                        peer, perform, start_jackd, wait_udp, worst_late_ms)
+from live_peers import (Proc, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump_messages, peer,
+                        perform, perform_to_oscdump, start_jackd, wait_udp, worst_late_ms)
 
 pytestmark = pytest.mark.peer
 RATE = 200.0  # the tiny strokes model's points per second
@@ -27,12 +27,7 @@ def strokes_piece(tmp_path, tiny_strokes):
 
 
 def test_oscdump_receives_pen_messages_on_time(strokes_piece):
-    port = free_port()
-    dump = oscdump(port)
-    try:
-        r = perform(strokes_piece, 2.0, "--osc", f"127.0.0.1:{port}", "--set", "osc.mode=message")
-    finally:
-        dump.stop()
+    r, dump = perform_to_oscdump(strokes_piece, 2.0, "--set", "osc.mode=message")
     assert r.returncode == 0, r.stderr
     msgs = oscdump_messages(dump, "/seqart/pen")
     assert len(msgs) > 150, r.stderr
@@ -44,12 +39,7 @@ def test_oscdump_receives_pen_messages_on_time(strokes_piece):
 
 
 def test_oscdump_gets_bundles_timetagged_with_the_deadlines(strokes_piece):
-    port = free_port()
-    dump = oscdump(port)
-    try:
-        r = perform(strokes_piece, 2.0, "--osc", f"127.0.0.1:{port}", "--set", "osc.ahead_ms=40")
-    finally:
-        dump.stop()
+    r, dump = perform_to_oscdump(strokes_piece, 2.0, "--set", "osc.ahead_ms=40")
     assert r.returncode == 0, r.stderr
     msgs = oscdump_messages(dump, "/seqart/pen")
     assert len(msgs) > 150

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from live_fixtures import free_port
-from live_peers import oscdump, oscdump_messages, perform
+from live_peers import oscdump_messages, perform_to_oscdump
 from seqart.codecs.poses import features as pf
 from seqart.codecs.poses import PosesCodec
 from seqart.errors import SeqartError
@@ -94,13 +93,8 @@ def test_an_unknown_pose_kind_is_a_one_line_error(salsa):
 
 @pytest.mark.peer
 def test_the_dancer_piece_streams_joint_positions_to_oscdump():
-    port = free_port()
-    dump = oscdump(port)
-    try:
-        r = perform(ROOT / "pieces" / "dancer.toml", 2.0, "--osc", f"127.0.0.1:{port}",
-                    "--set", "render.pose=positions", "--set", "control.osc_port=0")
-    finally:
-        dump.stop()
+    r, dump = perform_to_oscdump(ROOT / "pieces" / "dancer.toml", 2.0,
+                                 "--set", "render.pose=positions", "--set", "control.osc_port=0")
     assert r.returncode == 0, r.stderr
     frames = oscdump_messages(dump, "/seqart/pose")
     heads = oscdump_messages(dump, "/seqart/pose/head")
