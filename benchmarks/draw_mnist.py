@@ -23,6 +23,7 @@ from __future__ import annotations
 import _common  # noqa: I001  (first: pins threads before torch loads)
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -47,15 +48,22 @@ def prepare(folder: Path) -> dict:
 
 
 def score(runs: list[str], data: str) -> dict:
+    """Each run's test -ELBO (its best checkpoint, chosen on valid), keyed by attention or not.
+
+    Shared with draw_sheep.py. `step` is the scored checkpoint's, `trained_steps` how far the
+    run went (its log's last line)."""
+    from seqart.modelio import load_model
+
     out = {}
     for run in runs:
         r = evaluate_run(Path(run), Path(data), "test")
-        from seqart.modelio import load_model
-
         _, _, meta = load_model(Path(run))
+        log = (Path(run) / "log.jsonl").read_text().splitlines()
         key = "attention" if meta["model"]["attention"] else "no_attention"
         out[key] = {k: r[k] for k in ("nll", "recon", "latent", "images")} | {
-            "run": run, "step": meta["step"], "model": meta["model"], "held_out": r["held_out"]}
+            "run": run, "step": meta["step"], "trained_steps": json.loads(log[-1])["step"],
+            "valid_nll": meta["metrics"]["valid"]["nll"], "model": meta["model"],
+            "codec": meta["codec"]["options"], "held_out": r["held_out"]}
     if {"attention", "no_attention"} <= out.keys():
         out["attention_better"] = out["attention"]["nll"] < out["no_attention"]["nll"]
     return out

@@ -179,7 +179,7 @@ def test_what_draw_cannot_do_yet_is_one_line(run, tmp_path):
         write_line(run, "hi")
 
 
-@pytest.mark.parametrize("recipe", ["draw_mnist.toml", "draw_mnist_cpu.toml"])
+@pytest.mark.parametrize("recipe", ["draw_mnist.toml", "draw_mnist_cpu.toml", "draw_sheep_cpu.toml"])
 def test_the_recipes_are_valid_settings_for_draw(recipe):
     root = Path(__file__).resolve().parents[1]
     c = merge(defaults(CanvasCodec().options, "draw"), root / "recipes" / recipe, [])
