@@ -67,7 +67,9 @@ class Setting:
             numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not numeric or (self.type is int and isinstance(value, float) and not value.is_integer()):
                 raise SeqartError(f"{at}{self.name} must be {'an integer' if self.type is int else 'a number'}, not {value!r}")
-            ok = math.isfinite(value) and (self.low is None or (self.low < value if self.low_open else self.low <= value)) \
+            # not math.isfinite on an int: past 1e308 it raises OverflowError instead of saying which setting
+            finite = isinstance(value, int) or math.isfinite(value)
+            ok = finite and (self.low is None or (self.low < value if self.low_open else self.low <= value)) \
                 and (self.high is None or value <= self.high)
             if not ok:
                 raise SeqartError(f"{at}{self.name} = {value} is out of range {self.range_text()}")

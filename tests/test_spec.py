@@ -206,6 +206,11 @@ def test_a_setting_checks_types_and_ranges():
     for bad in (True, "fast", -1.0, math.nan):
         with pytest.raises(SeqartError, match="train.lr"):
             lr.check(bad, "run.toml")
+    huge = 10**400  # past any float: TOML and JSON both give such an int
+    with pytest.raises(SeqartError, match=r"^run.toml: train.steps = 1000\d+ is out of range \[1, 1000000000\]$"):
+        spec.setting("train.steps").check(huge, "run.toml")
+    with pytest.raises(SeqartError, match=r"^train.lr = 1000\d+ is out of range"):
+        lr.check(huge)
     with pytest.raises(SeqartError, match="is not one of auto, bf16, fp32"):
         spec.setting("train.precision").check("fp16")
 

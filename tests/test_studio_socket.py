@@ -68,6 +68,8 @@ BAD = [
     (json.dumps({"cmd": "continue", "model": "../../../etc/passwd"}), "not one of this studio's models"),
     (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[1, 2]]}), "3 finite numbers"),
     (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[1e300, 2, 0]]}), "finite numbers"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[10**400, 2, 0]]}), "finite numbers within"),
+    (json.dumps({"cmd": "continue", "model": "sheep", "seed": 10**400}), "seed = 1000"),
     (json.dumps({"cmd": "continue", "model": "sheep", "phrase": [[60, 90, 0, 0.5]]}), "no pitch"),
     (json.dumps({"cmd": "continue", "model": "sheep", "upload": "deadbeef"}), "upload deadbeef: not found"),
     (json.dumps({"cmd": "models", "path": "/etc"}), "unknown field"),

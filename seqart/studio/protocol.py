@@ -88,7 +88,8 @@ def _rows(width: int):
 
 
 def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) <= MAX_VALUE
+    # abs(x) <= MAX_VALUE before isfinite: a huge JSON integer would make math.isfinite raise OverflowError
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) <= MAX_VALUE and math.isfinite(x)
 
 
 def _span(v, where: str) -> tuple[int, int]:
