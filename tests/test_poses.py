@@ -148,6 +148,9 @@ def test_bad_options_and_other_skeletons_are_one_line_errors(write_file):
                                     "MOTION\nFrames: 2\nFrame Time: 0.1\n0 0 0\n1 1 1\n")
     with pytest.raises(SeqartError, match="other.bvh: its skeleton"):
         codec.read(other)
+    tuned = codec_from_config(codec.config() | {"options": codec.options | {"pin_feet": True}})  # a fine-tune adding it
+    with pytest.raises(SeqartError, match="other.bvh: its skeleton"):  # named before the feet are fitted on it
+        tuned.read(other)
     with pytest.raises(SeqartError, match=r"^drift = 2 is out of range \(0, 1\]$"):
         codec.configure_sampler(None, {"drift": "2"})  # text from --set drift=2, read as a number
     with pytest.raises(SeqartError, match="unknown poses generation option"):

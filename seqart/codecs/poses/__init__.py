@@ -114,13 +114,14 @@ class PosesCodec(Codec):
         motions = [(f, self._trimmed(read_bvh(f))) for f in files]
         if not self.fitted:
             self._fit_skeleton(motions)
-        elif self.options["pin_feet"] and not isinstance(self.options["feet"], dict):  # a fine-tune that adds pinning
+        for f, m in motions:  # before fitting feet on them: a file of another skeleton is named, in one line
+            self._check_skeleton(f, m.skeleton)
+        if self.options["pin_feet"] and not isinstance(self.options["feet"], dict):  # a fine-tune that adds pinning
             sk = Skeleton.from_json(self.options["skeleton"])
-            values = np.concatenate([m.values for _, m in motions if _same_layout(m.skeleton, sk)])
+            values = np.concatenate([m.values for _, m in motions])
             self.options.update(feet=pf.fit_feet(sk, values, self.options["feet"]), body_height=pf.body_height(sk))
         splits: dict[str, list[Clip]] = {}
         for f, m in motions:
-            self._check_skeleton(f, m.skeleton)
             clip = self.motion_to_clip(m, source=str(f), name=f.stem, group=f.stem)
             self.check_clip(clip, f)
             name = "valid" if f.stem in self.options["valid"] else "test" if f.stem in self.options["test"] else "train"
