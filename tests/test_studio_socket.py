@@ -56,6 +56,21 @@ def test_temperature_reaches_the_running_sampler(studio):
     assert used[0] == 0.2 and used[-1] == 0.9  # every event says the temperature its frame was drawn at
 
 
+def test_stop_cuts_a_paced_wait_short(studio):
+    """At pace 1e-6 the second note waits days; a stop (or a closed tab) must not wait with it."""
+    import time
+
+    with studio.socket() as ws:
+        got = ask(ws, {"cmd": "continue", "id": 1, "model": "nottingham", "seed": 5, "pace": 1e-6,
+                       "phrase": [[60, 90, 0.0, 0.4], [64, 90, 0.5, 0.4], [67, 90, 1.0, 0.4]]}, until=("event",))
+        began = time.time()
+        got += ask(ws, {"cmd": "stop", "id": 2}, until=("stopped",), timeout=20)
+        assert time.time() - began < 10
+        end = next(m for m in got if m["type"] == "end")
+        shown = [m for m in got if m["type"] == "event"]
+        assert end["reason"] == "stopped" and end["frames"] == len(shown)  # the frame held back was never shown
+
+
 BAD = [
     ("{not json", "not valid JSON"),
     ("[1, 2]", "expected a JSON object"),

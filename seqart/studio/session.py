@@ -29,7 +29,7 @@ class Session:
         self.ws, self.catalog, self.uploads = ws, catalog, uploads
         self.task: asyncio.Task | None = None
         self.sampler = None
-        self.stopping = False
+        self.stop_event = asyncio.Event()  # set by a stop: the running continuation ends at once, paced or not
         self.inside = None  # the last Inside result (seqart.studio.inside), for select and match
         self.last = None  # (model, primer clip or None, generated frames) of the last continuation, for export
         self.link = None  # the Perform page's link to a running show (seqart.studio.monitor)
@@ -76,14 +76,14 @@ class Session:
         renderer = renderer_for(model.codec, options)
         if clip is not None:
             await asyncio.to_thread(sampler.prime, clip)
-        self.sampler, self.stopping = sampler, False
+        self.sampler, self.stop_event = sampler, asyncio.Event()
         self.last = (model, clip, [])
         start = {"type": "start", "id": msg.get("id"), "model": model.name, "modality": model.modality,
                  "temperature": sampler.temperature, "primed": 0 if clip is None else len(clip)}
         await self.send(start | _skeleton(renderer))
         t0 = await self._primer_events(msg, clip, renderer)
         self.task = asyncio.create_task(self._stream(msg.get("id"), sampler, renderer, msg.get("seconds"),
-                                                     msg.get("pace", 0.0), t0))
+                                                     msg.get("pace", 0.0), t0, self.stop_event))
 
     async def _primer_events(self, msg, clip, renderer) -> float:
         """The primer's time in seconds (generated frames follow it); its events too, with echo."""
@@ -98,28 +98,30 @@ class Session:
                                      "address": ev.address, "args": list(ev.args)})
         return t
 
-    async def _stream(self, msg_id, sampler, renderer, seconds, pace: float, t0: float = 0.0) -> None:
+    async def _stream(self, msg_id, sampler, renderer, seconds, pace: float, t0: float, stop: asyncio.Event) -> None:
         """Step the sampler on a worker thread; send each frame's events with its time in seconds
-        (after the primer's t0), at `pace` times the model's time (0: as fast as it goes)."""
+        (after the primer's t0), at `pace` times the model's time (0: as fast as it goes), until
+        the model ends, `seconds` have passed, or `stop` is set (also in the middle of a paced wait)."""
         t, n, reason = t0, 0, "end"
         loop = asyncio.get_running_loop()
         began = t_first = None  # the first frame goes at once; the others at pace after it
         kept = self.last[2]
         try:
             while True:
-                if self.stopping:
+                if stop.is_set():
                     reason = "stopped"
                     break
                 frame = await asyncio.to_thread(sampler.step)
                 if frame is None:  # the end token, or the frame limit
                     break
                 t += renderer.seconds(frame)
-                n += 1
-                kept.append(frame)
                 if began is None:
                     began, t_first = loop.time(), t
-                elif pace > 0:
-                    await asyncio.sleep(max(0.0, began + (t - t_first) / pace - loop.time()))
+                elif pace > 0 and await _set_within(stop, began + (t - t_first) / pace - loop.time()):
+                    reason = "stopped"
+                    break
+                n += 1
+                kept.append(frame)
                 for ev in renderer.events(frame, t, 1.0):  # beats = seconds: one beat a second
                     await self.send({"type": "event", "id": msg_id, "i": n, "t": round(t, 6),
                                      "address": ev.address, "args": list(ev.args), "T": sampler.temperature})
@@ -142,7 +144,7 @@ class Session:
 
     async def _stop(self, msg) -> None:
         if self.task is not None and not self.task.done():
-            self.stopping = True
+            self.stop_event.set()
             await self.task
         self.task = None
         if msg:
@@ -252,6 +254,15 @@ class Session:
                                         msg.get("layer", -1))
         await self.send({"type": "select", "id": msg.get("id"), "span": list(msg["span"]), "cells": cells.tolist(),
                          "matches": [list(s) for s in spans]})
+
+
+async def _set_within(event: asyncio.Event, seconds: float) -> bool:
+    """Whether `event` is set within `seconds` (a paced wait that a stop cuts short)."""
+    try:
+        await asyncio.wait_for(event.wait(), max(0.0, seconds))
+    except asyncio.TimeoutError:
+        return False
+    return True
 
 
 def model_end(clip, codec) -> np.ndarray:
