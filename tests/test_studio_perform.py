@@ -100,3 +100,30 @@ def test_the_perform_page_connects_shows_events_and_stops_the_show(studio, show)
         show.wait_for_status("stopped")
     finally:
         close(page)
+
+
+def test_the_perform_page_shows_what_arrives_as_text_not_html(studio):
+    """Anything on this machine can send the monitor port a datagram: its address and arguments are
+    shown as text, so markup in them makes no element in the studio's page."""
+    from browser import browser, close, wait_for
+    from seqart.studio.monitor import osc
+
+    control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # stands for a show's control port
+    control.bind(("127.0.0.1", 0))
+    page = browser()
+    try:
+        page.get(studio.base + "/perform")
+        wait_for(page, "document.body.dataset.ready")
+        field = page.find_element("id", "control")
+        field.clear()
+        field.send_keys(str(control.getsockname()[1]))
+        page.find_element("id", "connect").click()
+        port = int(wait_for(page, "document.body.dataset.monitoring"))
+        markup = '<img id="injected" src="x">'
+        control.sendto(osc("/seqart/" + markup, [markup]), ("127.0.0.1", port))
+        wait_for(page, "Number(document.getElementById('received').textContent) >= 1")
+        assert page.execute_script("return document.getElementById('injected')") is None
+        assert page.find_element("id", "events").text.count(markup) == 2
+    finally:
+        close(page)
+        control.close()

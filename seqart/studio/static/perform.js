@@ -34,9 +34,15 @@ function onMessage(msg) {
     recent.splice(0, Math.max(0, recent.length - 12));
     document.getElementById("received").textContent = msg.received;
     document.getElementById("rate").textContent = msg.per_second;
-    document.getElementById("events").innerHTML = recent.slice().reverse().map(([t, a, args]) =>
-      `<tr><td>${new Date(t * 1000).toISOString().slice(11, 23)}</td><td>${a}</td><td>${args.map((v) =>
-        typeof v === "number" ? Number(v.toFixed(3)) : v).join(" ")}</td></tr>`).join("");
+    // As text, never HTML: an address or argument comes from whatever sent a datagram to the monitor port.
+    document.getElementById("events").replaceChildren(...recent.slice().reverse().map(([t, a, args]) => {
+      const row = document.createElement("tr");
+      for (const text of [new Date(t * 1000).toISOString().slice(11, 23), a,
+                          args.map((v) => (typeof v === "number" ? Number(v.toFixed(3)) : v)).join(" ")]) {
+        row.appendChild(document.createElement("td")).textContent = text;
+      }
+      return row;
+    }));
   } else if (msg.type === "steered") {
     Studio.say(`sent ${msg.address} ${msg.args.join(" ")}`);
     document.body.dataset.steered = msg.address;
