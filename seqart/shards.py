@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import numpy.lib.format as npy
 
+from seqart import limits
 from seqart.clip import Clip
 from seqart.codecs import codec_for_path, codec_from_config
 from seqart.codecs.base import Codec
@@ -277,11 +279,11 @@ class CachedSplit(Split):
 
 def _read_index(path: Path) -> dict:
     where = path / INDEX
-    try:
-        index = json.loads(where.read_text())
-    except FileNotFoundError:
-        raise SeqartError(f"{where}: missing; not a prepared cache (make one with `seqart prepare`)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    if not where.exists():
+        raise SeqartError(f"{where}: missing; not a prepared cache (make one with `seqart prepare`)")
+    try:  # a regular file within the limits only: opening a FIFO would wait for a writer forever
+        index = json.loads(limits.read_bytes(where))
+    except (ValueError, RecursionError) as e:
         raise SeqartError(f"{where}: not a readable cache index ({type(e).__name__})") from None
     if not isinstance(index, dict) or index.get("format") != FORMAT:
         raise SeqartError(f"{where}: not a seqart cache index")
@@ -353,6 +355,7 @@ class CacheSplit:
 def _frames_start(path: Path, shard: dict) -> int:
     """Check a frames file's header (float32, the index's shape, whole) without a pickle; its data offset."""
     shape = (shard["frames"], len(shard["channels"]))
+    _check_regular(path)
     try:
         with open(path, "rb") as f:
             version = npy.read_magic(f)
@@ -371,6 +374,7 @@ def _frames_start(path: Path, shard: dict) -> int:
 
 def _load_offsets(folder: Path, shard: dict) -> np.ndarray:
     path = folder / f"{shard['name']}.offsets.npy"
+    _check_regular(path)
     try:
         off = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -382,6 +386,19 @@ def _load_offsets(folder: Path, shard: dict) -> np.ndarray:
         raise SeqartError(f"{path}: damaged offsets (expected {shard['clips'] + 1} rising int64 ending at "
                           f"{shard['frames']}); prepare again")
     return off
+
+
+def _check_regular(path: Path) -> None:
+    """A shard file must be a regular file (of any size: a shard may pass the input limits); a FIFO
+    in its place would block the read."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SeqartError(f"{path}: missing shard; prepare the cache again") from None
+    except OSError as e:
+        raise SeqartError(f"{path}: not a readable shard ({e.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise SeqartError(f"{path}: not a regular file; prepare the cache again")
 
 
 def verify(path: Path) -> dict:

@@ -166,6 +166,8 @@ def _copy(cache: Path, dest: Path) -> Path:
     ("rm offsets", "missing shard", False), ("bad offsets", "damaged offsets", False),
     ("rm index", "index.json: missing", True), ("garble index", "not a readable", False),
     ("edit index", "content hash does not match", False),
+    ("fifo index", "index.json: is a FIFO", False), ("fifo frames", "frames.npy: not a regular file", False),
+    ("fifo offsets", "offsets.npy: not a regular file", False),
 ])
 def test_a_damaged_cache_is_one_clear_line_and_exit_2(cache, tmp_path, damage, message, cli):
     c = _copy(cache, tmp_path / "c")
@@ -181,6 +183,11 @@ def test_a_damaged_cache_is_one_clear_line_and_exit_2(cache, tmp_path, damage, m
         np.save(f"{shard}.offsets.npy", np.zeros(3, np.int64))
     elif damage == "rm index":
         (c / "index.json").unlink()  # still a folder of shards: read as a cache that lost its index
+    elif damage.startswith("fifo"):  # opening one would wait for a writer forever
+        name = {"index": c / "index.json", "frames": Path(f"{shard}.frames.npy"),
+                "offsets": Path(f"{shard}.offsets.npy")}[damage.split()[1]]
+        name.unlink()
+        os.mkfifo(name)
     elif damage == "garble index":
         (c / "index.json").write_text("{not json")
     else:
