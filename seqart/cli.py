@@ -8,6 +8,7 @@ status 2, with no traceback; NumPy's RuntimeWarnings are not shown.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -69,7 +70,8 @@ def train(
         cfg["train"]["init"] = init
     _describe_data(codec, data, cfg["codec"])
     result = run_training(data, out, cfg, progress=not quiet, log=_log_line, modality=modality)
-    typer.echo(json.dumps(result), err=True)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 validates: its summary is the run's
+        typer.echo(json.dumps(result), err=True)
     if "interrupted" in result:  # the shell's convention for a run ended by a signal: 128 + its number
         raise typer.Exit(128 + (15 if "SIGTERM" in result["interrupted"] else 2))
 

@@ -14,6 +14,7 @@ of the batches and rank 0 validates and writes.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -379,8 +380,14 @@ def train(data: Path, run_dir: Path, cfg: dict, progress: bool = True, log=None,
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() and cfg["train"]["device"] != "cpu" else "gloo")
     try:
-        result = Trainer(data, run_dir, cfg, progress, log, modality).run()
+        trainer = Trainer(data, run_dir, cfg, progress, log, modality)
+        result = trainer.run()
         if world > 1 and dist.is_initialized():
+            # DDP's reducer holds the process group and sits in reference cycles: left to the
+            # interpreter's exit, gloo's worker threads are torn down during finalisation and the
+            # rank can abort ("terminate called without an active exception") after a good run.
+            del trainer
+            gc.collect()
             dist.barrier()  # every rank is past its last collective before any tears gloo down
         return result
     finally:
