@@ -1,4 +1,12 @@
-"""Per-modality codecs, found by name or by the files they read."""
+"""Per-modality codecs, found by name or by the files they read.
+
+Each codec package declares its settings in its settings.py with the one spec's Setting
+(seqart.spec): OPTIONS, its [codec] options (`--set codec.KEY=...`, checked whenever the codec is
+made, from settings or a checkpoint's JSON), and where it has them GENERATION, its generation
+options (`seqart sample --set KEY=...`, a piece's [options], render.options). docs/settings.md
+lists them and a test checks they match each codec's DEFAULTS. "learnt" marks a setting fitted on
+the training data and saved with the model.
+"""
 
 from __future__ import annotations
 

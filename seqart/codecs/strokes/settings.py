@@ -1,8 +1,4 @@
-"""The strokes codec's settings, declared with the one spec's Setting (seqart.spec): its [codec] options
-(`--set codec.KEY=...`, checked whenever the codec is made, from settings or a checkpoint's JSON).
-docs/settings.md lists them; a test checks they match the codec's DEFAULTS. "learnt": set when the
-codec is fitted on training data and saved with the model.
-"""
+"""The strokes codec's settings (what a codec's settings.py declares: seqart/codecs/__init__.py)."""
 
 from seqart.spec import Setting
 
