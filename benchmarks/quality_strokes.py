@@ -12,7 +12,9 @@ Figures (definitions in seqart/codecs/strokes/quality.py), each beside a real-da
 - Wasserstein-1 and KS distances of points per drawing, strokes per drawing and stroke length,
   generated against the test split; control: the training split against the test split;
 - the fraction of samples that end on their own within 2x the data's 99th-percentile length at
-  each `--end-temperatures`, and the knot rate of those samples (control: the test split).
+  each `--end-temperatures`, and the knot rate of those samples (control: the test split);
+- the knots in the README's picture: the drawings `seqart sample MODEL --out sheep.png -n N
+  --temperature T --seed S` makes (`--picture T N S`, the README's command), drawn the same way.
 Thresholds from the issue are judged under "checks". Writes
 benchmarks/results/quality_strokes_<model>[_<stage>].json.
 """
@@ -25,6 +27,7 @@ import numpy as np
 
 from seqart.quality import distances as D
 from seqart.codecs.strokes import quality as Q
+from seqart.generate import generate_clips
 from seqart.splits import make_split
 
 THRESHOLDS = {"ends_on_its_own": 0.95, "knot_rate_over_real": 1.0}
@@ -39,6 +42,8 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=300, help="drawings per class to score it on")
     ap.add_argument("--n-end", type=int, default=100, help="samples per temperature for the ending rate")
     ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--picture", type=float, nargs=3, default=[0.8, 16, 3], metavar=("T", "N", "SEED"),
+                    help="the README picture's temperature, drawings and seed")
     a = ap.parse_args()
     if a.quick:
         a.n_train, a.n_test, a.n_end, a.epochs = 40, 20, 6, 2
@@ -63,11 +68,13 @@ def main() -> None:
     result["classifier"] = classifier_figures(a, model, codec, train, valid, test, limit)
     result["shape"] = shape_figures(result["classifier"].pop("_samples"), train, test)
     result["endings"] = ending_figures(a, model, codec, limit, side, test)
+    result["readme_picture"] = picture_figures(a, model, codec, meta, side)
     result["checks"] = {
         "ends_on_its_own_at_every_temperature": all(v["ended"] >= THRESHOLDS["ends_on_its_own"]
                                                     for v in result["endings"]["by_temperature"].values()),
         "knots_no_more_than_real": all(v["knot_rate"] <= result["endings"]["real_test_knot_rate"] * THRESHOLDS["knot_rate_over_real"]
                                        for v in result["endings"]["by_temperature"].values()),
+        "no_knots_in_readme_picture": result["readme_picture"]["knotted"] == [],
     }
     result["loadavg_end"] = C.loadavg()
     C.emit(C.model_stem("quality_strokes", a), result, a.out)
@@ -109,6 +116,14 @@ def ending_figures(a, model, codec, limit, side, test) -> dict:
         by_t[f"{t:g}"] = {"ended": round(float(ended.mean()), 4), "n": len(ended),
                           "median_points": float(np.median(pts)), "knot_rate": round(Q.knot_rate(clips, side), 4)}
     return {"limit_points": limit, "by_temperature": by_t, "real_test_knot_rate": round(Q.knot_rate(test, side), 4)}
+
+
+def picture_figures(a, model, codec, meta, side) -> dict:
+    """Knots in the README's picture, made by the same generate_clips call as `seqart sample`."""
+    t, n, seed = a.picture[0], int(a.picture[1]), int(a.picture[2])
+    clips = generate_clips(model, codec, meta, n, temperature=t, seed=seed)
+    return {"command": f"seqart sample {a.model} --out sheep.png -n {n} --temperature {t:g} --seed {seed}",
+            "drawings": n, "knotted": [i for i, c in enumerate(clips) if Q.has_knot(c, side)]}
 
 
 if __name__ == "__main__":
