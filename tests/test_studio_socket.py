@@ -166,14 +166,14 @@ def test_upload_over_the_limit_is_refused(tiny_strokes):
     """An upload that declares more than the limit is refused before its body is read."""
     import http.client
 
-    s = Studio(env={"SEQART_MAX_PRIME_MB": "1"})
+    s = Studio(env={"SEQART_MAX_PRIME_MB": "0.5"})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
         conn.putrequest("POST", "/upload?name=big.mid")
-        conn.putheader("Content-Length", str(2 * 2**20))
+        conn.putheader("Content-Length", str(2**20))
         conn.endheaders()  # and no body: the answer must come without it
         r = conn.getresponse()
-        assert r.status == 413 and "limit" in json.loads(r.read())["error"]
+        assert r.status == 413 and "over the limit of 0.5 MiB" in json.loads(r.read())["error"]
         conn.close()
         assert s.alive()
     finally:

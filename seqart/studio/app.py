@@ -95,7 +95,7 @@ def build_app(catalog: Catalog, token: str | None = None, loopback: bool = True)
 
     async def upload(request: Request):
         limit = uploads_mod.max_bytes()
-        too_big = JSONResponse({"error": f"upload over the limit of {limit // 2**20} MiB (SEQART_MAX_PRIME_MB raises it)"},
+        too_big = JSONResponse({"error": f"upload over the limit of {limit / 2**20:g} MiB (SEQART_MAX_PRIME_MB raises it)"},
                                status_code=413)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:  # refused before a byte is read
