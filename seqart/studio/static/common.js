@@ -73,7 +73,9 @@ const Studio = {
   // POST a file the person chose; resolves to its upload id, or null (and a message) if refused.
   async upload(file) {
     const r = await fetch(`/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
-    const body = await r.json();
+    const text = await r.text();  // JSON from the app; plain text from the guard (a refused host or token)
+    let body;
+    try { body = JSON.parse(text); } catch { body = { error: text || `upload refused (${r.status})` }; }
     if (!r.ok) { this.say(body.error, true); return null; }
     return body.upload;
   },
