@@ -54,6 +54,8 @@ def test_draw_and_the_model_completes_it(studio, page):
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 100 && d[i + 3] > 0) n++;
         return n;""")
     assert model_points(page) > 0 and red > 0
+    # Each pen-up sends the whole drawing: at ~20 bytes a point, 10,000 points fit one message.
+    assert page.execute_script("return JSON.stringify(points).length / points.length") < 24
 
 
 def test_the_temperature_slider_is_used(studio, page):

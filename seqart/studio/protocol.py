@@ -18,7 +18,7 @@ import numpy as np
 from seqart import spec
 from seqart.errors import SeqartError
 
-MAX_MESSAGE = 256 * 1024  # bytes of one message: a long drawing (~10,000 points) fits
+MAX_MESSAGE = 256 * 1024  # bytes of one message: a long drawing (~12,000 points at 0.01 px, as Draw sends) fits
 MAX_SOCKET_MESSAGE = 4 * 1024 * 1024  # bytes the WebSocket layer reads at all; beyond it closes (1009)
 MAX_PRIME_ROWS = 20_000  # points of a drawing or notes of a phrase sent as a primer
 MAX_VALUE = 1e6  # largest magnitude of a coordinate, time or pitch in a primer

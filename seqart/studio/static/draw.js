@@ -13,9 +13,13 @@ let modelPoints = 0;
 let requestId = 0;
 let penUpAt = null;   // performance.now() at the last pen-up, for the latency to the first model point
 
+// Canvas pixels to 0.01: each pen-up sends the whole drawing, and a point at full float precision
+// (~40 bytes of JSON) would let only ~6,000 points fit a message (seqart.studio.protocol.MAX_MESSAGE).
+const px = (v) => Math.round(v * 100) / 100;
+
 function pos(e) {
   const r = board.getBoundingClientRect();
-  return [(e.clientX - r.left) * board.width / r.width, (e.clientY - r.top) * board.height / r.height];
+  return [px((e.clientX - r.left) * board.width / r.width), px((e.clientY - r.top) * board.height / r.height)];
 }
 
 function segment(a, b, colour) {
@@ -67,7 +71,7 @@ function drawEvent(msg) {
   const [x, y, down] = msg.args;
   if (!down && last) last[2] = 1;
   if (down && last) segment(last, [x, y], "#c0392b");
-  points.push([x, y, 0]);
+  points.push([px(x), px(y), 0]);
   modelPoints += 1;
   if (penUpAt !== null) {  // the first point of this continuation is on the page (benchmarks/studio_latency.py)
     document.body.dataset.latencyMs = (performance.now() - penUpAt).toFixed(2);
