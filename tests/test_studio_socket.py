@@ -86,6 +86,7 @@ BAD = [
     (json.dumps({"cmd": "continue", "model": "sheep", "drawing": [[10**400, 2, 0]]}), "finite numbers within"),
     (json.dumps({"cmd": "continue", "model": "sheep", "seed": 10**400}), "seed = 1000"),
     (json.dumps({"cmd": "continue", "model": "sheep", "phrase": [[60, 90, 0, 0.5]]}), "no pitch"),
+    (json.dumps({"cmd": "continue", "model": "nottingham", "drawing": [[1, 2, 1]]}), "cannot take a drawing"),
     (json.dumps({"cmd": "continue", "model": "sheep", "upload": "deadbeef"}), "upload deadbeef: not found"),
     (json.dumps({"cmd": "models", "path": "/etc"}), "unknown field"),
     (json.dumps({"cmd": "select", "span": [0, 3], "threshold": 0.5}), "open a clip in Inside first"),

@@ -27,8 +27,12 @@ OFFSET_STD_PX = 18.0  # pixels on the page for one std of the model's training o
 
 
 def px_per_unit(codec) -> float:
-    """Canvas pixels per model unit (source units of the training drawings)."""
-    return OFFSET_STD_PX / float(codec.norm.scale[0])
+    """Canvas pixels per source unit of the training drawings: the pen's scale on a page, as the codec
+    shows it (`render_options`); ValueError for a codec whose frames are no pen on a page."""
+    scale = render_options(codec).get("scale")
+    if scale is None:
+        raise ValueError(f"its channels {codec.layout.channels} are not pen strokes: it cannot take a drawing")
+    return float(scale)
 
 
 def drawing_rows(codec, points: np.ndarray) -> np.ndarray:
@@ -37,6 +41,7 @@ def drawing_rows(codec, points: np.ndarray) -> np.ndarray:
     from seqart.formats.stroke3 import rdp
 
     pts = np.asarray(points, np.float64).reshape(-1, 3)
+    px = px_per_unit(codec)
     ends = np.flatnonzero(pts[:, 2] > 0.5)
     cuts = np.concatenate([[0], ends + 1, [len(pts)]])
     eps = float(codec.options.get("rdp_epsilon", 0.0))
@@ -44,7 +49,7 @@ def drawing_rows(codec, points: np.ndarray) -> np.ndarray:
     for a, b in zip(cuts[:-1], cuts[1:]):
         if b <= a:
             continue
-        xy = pts[a:b, :2] / px_per_unit(codec)
+        xy = pts[a:b, :2] / px
         kept = rdp(xy, eps) if eps > 0 and len(xy) > 2 else xy
         lifted = np.zeros(len(kept))
         lifted[-1] = 1.0 if pts[b - 1, 2] > 0.5 else 0.0
@@ -66,8 +71,6 @@ def primer(model, msg: dict, uploads) -> tuple[Clip | None, dict]:
     options = render_options(codec)
     try:
         if "drawing" in msg and len(msg["drawing"]):
-            if not {"dx", "dy", "pen"} <= set(codec.layout.channels):
-                raise ValueError(f"its channels {codec.layout.channels} are not pen strokes: it cannot take a drawing")
             last = msg["drawing"][-1, :2]  # the pen goes on from where the drawing stopped
             clip = drawing_to_clip(codec, drawing_rows(codec, msg["drawing"]))
             return clip, options | {"origin": (float(last[0]), float(last[1]))}
