@@ -2,8 +2,8 @@
 
 Select: brush a span of time steps [a, b] and set a threshold; the cells that stay on (state
 above the threshold) at every step of the span, and are off just before it, are that span's
-pattern. Match: other spans, in this clip or others, where the same cells switch on together;
-ranked by how many of the pattern's cells are on all along, then by how closely the length agrees.
+pattern. Match: other spans, in this clip or others, where every one of those cells is on
+together; closest in length to the brushed span first.
 States are (T, H) arrays, one row per time step (hidden h or cell c of one layer).
 """
 
@@ -34,8 +34,9 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def match(states: np.ndarray, cells: np.ndarray, threshold: float, span: tuple[int, int] | None = None,
           most: int = 10, clip: int = 0) -> list[tuple[int, int, int, int]]:
-    """Spans where every selected cell is on together: (clip, first, last, cells on) each, best first;
-    the brushed span itself is left out. Give several clips by calling once per clip (`clip` names it)."""
+    """Spans where every selected cell is on together: (clip, first, last, cells on: all of them) each,
+    closest in length to `span` first; the brushed span itself is left out. Give several clips by
+    calling once per clip (`clip` names it)."""
     if len(cells) == 0:
         return []
     on = states[:, cells] > threshold  # (T, K)
@@ -45,7 +46,7 @@ def match(states: np.ndarray, cells: np.ndarray, threshold: float, span: tuple[i
         if span is not None and first <= span[1] and last >= span[0]:
             continue
         found.append((clip, first, last, len(cells)))
-    found.sort(key=lambda s: (-s[3], abs((s[2] - s[1] + 1) - want) if want else 0, s[1]))
+    found.sort(key=lambda s: (abs((s[2] - s[1] + 1) - want) if want else 0, s[1]))
     return found[:most]
 
 
