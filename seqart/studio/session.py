@@ -2,8 +2,9 @@
 
 A continuation primes the model's one Sampler (`Model.sampler`, the same that file export and
 the live engine step) and streams each frame as it is drawn, as the live engine's events
-(seqart.studio.primers). Model steps run on a worker thread, so the socket keeps answering
-(a new temperature, a stop) while the model works. Every message is checked first
+(seqart.studio.primers). Its steps run on a worker thread, so the socket keeps answering (a new
+temperature, a stop) while it streams; the other commands (loading a model, priming it, Inside)
+are answered one after another, each also off the event loop. Every message is checked first
 (seqart.studio.protocol); an error in one is answered with `{"type": "error"}` and the tab's
 socket, like the server, goes on.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 
 import numpy as np
@@ -90,7 +92,7 @@ class Session:
         if clip is None:
             return 0.0
         t = 0.0
-        for frame in clip.frames[~model_end(clip, renderer.codec)]:
+        for frame in clip.frames[~end_frames(clip, renderer.codec)]:
             t += renderer.seconds(frame)
             if msg.get("echo"):
                 for ev in renderer.events(frame, t, 1.0):
@@ -129,13 +131,10 @@ class Session:
                     reason = "seconds"
                     break
             await self.send({"type": "end", "id": msg_id, "frames": n, "seconds": round(t - t0, 6), "reason": reason})
-        except SeqartError as e:
-            await self.error(str(e), msg_id)
-        except Exception as e:  # noqa: BLE001 - the socket closed, or a model failed mid-way
-            try:
-                await self.error(f"{type(e).__name__}: {e}", msg_id)
-            except Exception:  # noqa: BLE001 - the socket itself is gone
-                pass
+        except Exception as e:  # noqa: BLE001 - a model failed mid-way, or the socket closed
+            # Said if the socket is still there; never raised: `_stop` and `close` await this task.
+            with contextlib.suppress(Exception):
+                await self.error(str(e) if isinstance(e, SeqartError) else f"{type(e).__name__}: {e}", msg_id)
 
     async def _temperature(self, msg) -> None:
         if self.sampler is not None:
@@ -176,14 +175,15 @@ class Session:
         from seqart.studio.monitor import BATCH_S
 
         asked = asyncio.get_running_loop().time()
-        while link.monitor is not None:
-            if link.monitor.received == 0 and asyncio.get_running_loop().time() - asked > 1.0:
-                link.send("/seqart/monitor", [link.port])
-                asked = asyncio.get_running_loop().time()
-            batch = link.monitor.batch()
-            if batch["events"] or batch["received"]:
-                await self.send(batch)
-            await asyncio.sleep(BATCH_S)
+        with contextlib.suppress(Exception):  # the socket or the link closed: nothing left to relay to
+            while link.monitor is not None:
+                if link.monitor.received == 0 and asyncio.get_running_loop().time() - asked > 1.0:
+                    link.send("/seqart/monitor", [link.port])
+                    asked = asyncio.get_running_loop().time()
+                batch = link.monitor.batch()
+                if batch["events"] or batch["received"]:
+                    await self.send(batch)
+                await asyncio.sleep(BATCH_S)
 
     async def _unmonitor(self, msg) -> None:
         if self.link is not None:
@@ -265,7 +265,7 @@ async def _set_within(event: asyncio.Event, seconds: float) -> bool:
     return True
 
 
-def model_end(clip, codec) -> np.ndarray:
+def end_frames(clip, codec) -> np.ndarray:
     """(T,) True on a clip's end frames (strokes: pen = end), which a primer does not play."""
     end = codec.layout.end
     if end is None or end[0] not in clip.channels:
