@@ -129,6 +129,38 @@ def test_draw_reading_an_image_shows_its_read_and_write_boxes():
     np.testing.assert_allclose(d["canvases"][-1].ravel(), torch.sigmoid(canvas)[0].numpy(), atol=1e-6)
 
 
+def test_tabs_reading_images_through_one_draw_model_at_once_each_get_their_own_steps():
+    """The studio keeps one model for every tab, and DRAW's watch hook is the model's: four threads
+    reading an image each at once must each see their own 16 glimpses."""
+    import threading
+
+    from seqart.api import Model
+    from seqart.codecs import codec_class
+    from seqart.draw.model import DRAW, DRAWConfig
+    from seqart.studio.inside import inspect_image
+
+    torch.manual_seed(0)
+    codec = codec_class("canvas")({"size": 8, "binarize": "threshold"})
+    net = DRAW(DRAWConfig(height=8, width=8, glimpses=16, enc_hidden=16, dec_hidden=16, z_dim=4, read_n=2, write_n=3))
+    model = Model(net, codec, {"train": {}}, "tiny-draw")
+    clip = codec.image_clip(np.eye(8, dtype=np.float32))
+    got = []
+
+    def tab():
+        for _ in range(10):
+            try:
+                got.append(len(inspect_image(model, clip).views["draw"]["boxes"]))
+            except ValueError as e:  # no steps at all: another tab unset the hook
+                got.append(str(e))
+
+    tabs = [threading.Thread(target=tab) for _ in range(4)]
+    for t in tabs:
+        t.start()
+    for t in tabs:
+        t.join()
+    assert got == [16] * 40 and net.watch is None
+
+
 def test_a_handwriting_models_window_over_its_characters(tmp_path):
     """A text-conditioned model (tiny, untrained): the window's weight on each character per step,
     from the same watch hook; its centre only moves forward along the text."""

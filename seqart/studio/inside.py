@@ -23,6 +23,7 @@ and write box, the canvas so far and the decoder's states.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ from seqart.mdn import split_params
 
 GRID = 128  # cells along the longer side of the density canvas
 MAX_FRAMES = 2000  # frames of a clip looked inside (the first ones)
+_WATCHING = threading.Lock()  # a DRAW model's `watch` hook is the model's own, and the studio shares one model among tabs
 
 
 @dataclass
@@ -92,12 +94,13 @@ def inspect_image(model, clip: Clip) -> Inside:
 
     steps = []
     pixels = model.codec.to_model(clip)  # (1, H*W)
-    model.model.watch = lambda *step: steps.append(step)
-    try:
-        with torch.no_grad():
-            model.model(torch.from_numpy(pixels), z_sample=False)
-    finally:
-        model.model.watch = None
+    with _WATCHING:  # else another tab's image would add its steps here, or unset the hook half-way
+        model.model.watch = lambda *step: steps.append(step)
+        try:
+            with torch.no_grad():
+                model.model(torch.from_numpy(pixels), z_sample=False)
+        finally:
+            model.model.watch = None
     hh, ww = model.codec.size
     no_box = (ww / 2, hh / 2, float(max(hh, ww)), 0.0)  # without attention each step sees the whole image
     read = np.array([r if r is not None else no_box for r, *_ in steps])
