@@ -144,8 +144,10 @@ def _fits_own_norm(codec: Codec) -> bool:
 def prepare(data: Path | list[Path], out: Path, shard_mb: float = 64.0, options: dict | None = None) -> dict:
     """Read DATA (one path, or several of one modality) through its codec and write a cache at OUT.
 
-    Each DATA is read, split (as `train` would split it alone) and written in turn, so only one
-    DATA's clips are in memory at a time: many Quick, Draw! class files make one cache.
+    Each DATA is read, split (as `train` would split it alone) and written in turn. Strokes keep only
+    one DATA's clips in memory at a time (their norm comes from running moments): many Quick, Draw!
+    class files make one cache. A codec with its own `fit_norm` (notes, poses, handwriting, canvas)
+    also keeps every training clip until the end, to fit on them all.
     options: codec options (as `--set codec.K=V`); they are fixed in the cache. Returns the index.
     """
     sources = [Path(d) for d in ([data] if isinstance(data, (str, Path)) else data)]
