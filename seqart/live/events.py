@@ -52,6 +52,10 @@ class Renderer:
     def reset(self) -> None:
         pass
 
+    def view(self) -> dict:
+        """What a page needs besides the events to show them (the studio's start message); none by default."""
+        return {}
+
 
 def renderer_for(codec, options: dict, prefix: str = PREFIX) -> Renderer:
     """The renderer the codec gives for its frames, `options` being the piece's `[render]` table."""

@@ -82,7 +82,7 @@ class Session:
         self.last = (model, clip, [])
         start = {"type": "start", "id": msg.get("id"), "model": model.name, "modality": model.modality,
                  "temperature": sampler.temperature, "primed": 0 if clip is None else len(clip)}
-        await self.send(start | _skeleton(renderer))
+        await self.send(start | renderer.view())
         t0 = await self._primer_events(msg, clip, renderer)
         self.task = asyncio.create_task(self._stream(msg.get("id"), sampler, renderer, msg.get("seconds"),
                                                      msg.get("pace", 0.0), t0, self.stop_event))
@@ -271,14 +271,6 @@ def end_frames(clip, codec) -> np.ndarray:
     if end is None or end[0] not in clip.channels:
         return np.zeros(len(clip), bool)
     return clip.channel(end[0]) == end[1]
-
-
-def _skeleton(renderer) -> dict:
-    """A pose renderer's joints and their parents, for the page to draw bones between positions."""
-    sk = getattr(getattr(renderer, "decoder", None), "skeleton", None)
-    if sk is None:
-        return {}
-    return {"joints": list(sk.names), "parents": [int(p) for p in sk.parents]}
 
 
 def _written(clip, fmt: str) -> bytes:

@@ -72,3 +72,10 @@ class PoseRenderer(Renderer):
         """A new sequence or a prime: rotations start afresh, the dancer stays where it stands."""
         if self.kind != "features":
             self.decoder.reset(place=False)
+
+    def view(self) -> dict:
+        """Decoded poses: the joints' names and parents, for a page to draw bones between positions."""
+        if self.kind == "features":
+            return {}
+        sk = self.decoder.skeleton
+        return {"joints": list(sk.names), "parents": [int(p) for p in sk.parents]}
