@@ -82,17 +82,25 @@ def test_the_monitor_sees_the_shows_events_and_steers_it(studio, show):
     show.wait_for_status("monitor off")
 
 
+def connect_page(page, studio, control: int) -> int:
+    """Open the Perform page and connect it to the show's control port; the monitor port it opened."""
+    from browser import wait_for
+
+    page.get(studio.base + "/perform")
+    wait_for(page, "document.body.dataset.ready")
+    field = page.find_element("id", "control")
+    field.clear()
+    field.send_keys(str(control))
+    page.find_element("id", "connect").click()
+    return int(wait_for(page, "document.body.dataset.monitoring"))
+
+
 def test_the_perform_page_connects_shows_events_and_stops_the_show(studio, show):
     from browser import browser, close, wait_for
 
     page = browser()
     try:
-        page.get(studio.base + "/perform")
-        wait_for(page, "document.body.dataset.ready")
-        field = page.find_element("id", "control")
-        field.clear()
-        field.send_keys(str(show.control))
-        page.find_element("id", "connect").click()
+        connect_page(page, studio, show.control)
         wait_for(page, "Number(document.getElementById('received').textContent) >= 10")
         assert "/seqart/pen" in page.find_element("id", "events").text
         page.find_element("css selector", "[data-steer='/seqart/stop']").click()
@@ -112,13 +120,7 @@ def test_the_perform_page_shows_what_arrives_as_text_not_html(studio):
     control.bind(("127.0.0.1", 0))
     page = browser()
     try:
-        page.get(studio.base + "/perform")
-        wait_for(page, "document.body.dataset.ready")
-        field = page.find_element("id", "control")
-        field.clear()
-        field.send_keys(str(control.getsockname()[1]))
-        page.find_element("id", "connect").click()
-        port = int(wait_for(page, "document.body.dataset.monitoring"))
+        port = connect_page(page, studio, control.getsockname()[1])
         markup = '<img id="injected" src="x">'
         control.sendto(osc("/seqart/" + markup, [markup]), ("127.0.0.1", port))
         wait_for(page, "Number(document.getElementById('received').textContent) >= 1")
