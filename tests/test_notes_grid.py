@@ -12,7 +12,7 @@ import pytest
 from seqart.codecs.notes.baselines import NoteBaselines
 from seqart.codecs import codec_from_config
 from seqart.codecs.notes.grid import infer_grid, on_grid
-from seqart.codecs.notes import NotesCodec, notes_to_clip
+from seqart.codecs.notes import NotesCodec, clip_to_notes, notes_to_clip
 from seqart.config import defaults, merge
 from seqart.errors import SeqartError
 from seqart.export import export_clips
@@ -270,3 +270,19 @@ def test_generated_velocities_follow_metre_and_contour(grid_run, tmp_path):
     assert max(v) - min(v) <= 24
     with pytest.raises(SeqartError, match="dynamics"):
         sample_clips(grid_run, options={"dynamics": "loud"})
+
+
+def test_live_notes_get_the_velocities_a_written_file_gets(grid_run):
+    """The live (and studio) renderer shapes velocities as clip_to_notes does; one pitch, so the
+    contour (a running median live, the whole piece's in a file) is the same on both sides."""
+    _, codec, _ = load_model(grid_run)
+    rows = [[t, 0.2, 67, 90, 0] for t in (0.0, 0.25, 0.5, 0.625, 1.0, 1.3, 1.55)]  # beat, eighth, between...
+    clip = notes_to_clip(np.array(rows), codec.clip_defaults()["meta"])
+    frames = np.column_stack([clip.channel(c) for c in codec.layout.channels])
+    renderer = codec.renderer({}, "/seqart")
+    live = [renderer.events(f, 0.0, 2.0)[0].args[1] for f in frames]
+    written = clip_to_notes(clip, int(clip.meta["velocity_bins"]))[:, 3]
+    assert live == [int(np.clip(v, 1, 127)) for v in written]
+    assert len(set(live)) == 3  # on the beat, on an eighth, between: three velocities
+    renderer.reset()  # a new sequence counts its onsets from its own start again
+    assert renderer.events(frames[2], 0.0, 2.0)[0].args[1] == live[1]  # 0.25 s in: an eighth (unreset: 1.8 s)

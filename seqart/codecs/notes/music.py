@@ -26,12 +26,16 @@ def scale_pitches(spec: str) -> list[int]:
     return [p for p in range(128) if (p - root) % 12 in SCALES[mode]]
 
 
-def dynamics(start_s: np.ndarray, pitch: np.ndarray, bpm: float, amount: float) -> np.ndarray:
+def dynamics(start_s: np.ndarray, pitch: np.ndarray, bpm: float, amount: float,
+             centre: float | None = None) -> np.ndarray:
     """Velocity offsets (N,) in MIDI units, at most `amount` either way, from two rules players
     follow: a note on the beat is stressed and one between eighths is light (metre), and a
-    higher note is louder than a lower one (contour, one octave from the piece's median = full)."""
+    higher note is louder than a lower one (contour, one octave from `centre` = full; `centre`
+    defaults to the piece's median pitch, which a live stream cannot know yet)."""
     beats = start_s * float(bpm) / 60.0
     on = [np.abs(beats * k - np.round(beats * k)) < 0.01 * k for k in (1, 2)]  # on the beat, on an eighth
     metre = np.where(on[0], 1.0, np.where(on[1], 0.0, -1.0))
-    contour = np.clip((pitch - np.median(pitch)) / 12.0, -1.0, 1.0) if len(pitch) else pitch
+    if centre is None:
+        centre = np.median(pitch) if len(pitch) else 0.0
+    contour = np.clip((pitch - centre) / 12.0, -1.0, 1.0)
     return float(amount) * (0.5 * metre + 0.5 * contour)
