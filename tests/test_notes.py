@@ -1,6 +1,7 @@
 """Notes in: MIDI and JSB reading, the notes codec's model space, augmentation, baselines, bad input."""
 
 import json
+import shutil
 import pickle
 import subprocess
 import sys
@@ -264,11 +265,13 @@ def test_baselines_score_in_the_model_space():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "midi" / "nottingham").exists(), reason="needs ../shared/datasets")
-def test_bigram_beats_unigram_on_held_out_nottingham_tunes():
+def test_bigram_beats_unigram_on_held_out_nottingham_tunes(tmp_path):
+    for f in sorted((SHARED / "midi" / "nottingham").glob("*.mid"))[::4]:  # 259 of the 1,034 tunes: a quarter of the time
+        shutil.copy(f, tmp_path / f.name)
     codec = NotesCodec()
-    splits = split_clips(codec.read(SHARED / "midi" / "nottingham"))
+    splits = split_clips(codec.read(tmp_path))
     codec.fit_norm(splits["train"])
-    scores = NoteBaselines(codec, splits["train"][::4], splits["valid"]).score(splits["test"])
+    scores = NoteBaselines(codec, splits["train"], splits["valid"]).score(splits["test"])
     assert scores["bigram"]["pitch"] < scores["unigram"]["pitch"] - 0.2
 
 
