@@ -43,12 +43,12 @@ def test_train_sample_eval(run, tmp_path):
 
 
 def test_same_seed_gives_byte_identical_files(run, tmp_path):
-    for ext in (".svg", ".png"):
-        paths = [tmp_path / f"{name}{ext}" for name in ("a", "b", "c")]
-        for path, seed in zip(paths, (11, 11, 12)):
+    for ext, seeds in ((".svg", (11, 11, 12)), (".png", (11, 11))):  # another seed, other bytes: once is enough
+        paths = [tmp_path / f"{name}{ext}" for name in "abc"[: len(seeds)]]
+        for path, seed in zip(paths, seeds):
             assert seqart("sample", run, "--out", path, "-n", "3", "--seed", seed).returncode == 0
-        a, b, c = (p.read_bytes() for p in paths)
-        assert a == b and a != c
+        files = [p.read_bytes() for p in paths]
+        assert files[0] == files[1] and all(f != files[0] for f in files[2:])
 
 
 def test_prime_continues_a_drawing(run, tmp_path):
