@@ -38,6 +38,10 @@ class Family:
     frame_limit: Callable  # (checkpoint JSON, model) -> frames per generated sequence, or None (streams)
     recurrent_weights: Callable  # stored model settings -> how many recurrent weights they need, at least
     prepare: Callable = lambda model, codec, clips: None  # a fresh model meets its training clips (DRAW: c_0)
+    # For the memory estimate (seqart.memory): steps a training sequence runs, None when the data
+    # decides (whole sequences), and floats a step keeps beyond its LSTM and linear layers.
+    train_steps: Callable = lambda model, train: int(train.get("max_len") or 0) or None
+    step_extra_floats: Callable = lambda model: 0
 
     def settings(self) -> dict:
         """Every user-facing [model] setting with its default."""
@@ -93,7 +97,11 @@ def _draw() -> Family:
                   lambda codec: {"height": codec.size[0], "width": codec.size[1]},
                   lambda losses, trainer: losses["nll"],  # the whole -ELBO, no annealing
                   describe, CanvasSampler, lambda meta, model: model.cfg.glimpses,
-                  weight_count, prepare)
+                  weight_count, prepare,
+                  train_steps=lambda model, train: int(model.cfg.glimpses),
+                  # each step keeps its canvas, the error image and the write: 4 floats a pixel cover them
+                  # (benchmarks/results/memory_estimate.json)
+                  step_extra_floats=lambda model: 4 * int(model.cfg.height) * int(model.cfg.width))
 
 
 _MAKERS = {"mdn": _mdn, "draw": _draw}

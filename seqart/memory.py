@@ -38,9 +38,10 @@ def count_weights(fam, settings: dict, codec) -> tuple[nn.Module, int]:
     return model, sum(p.numel() for p in model.parameters())
 
 
-def step_floats(model: nn.Module) -> int:
-    """Floats one sequence keeps per step for the backward pass (a coarse count, module by module)."""
-    n = 0
+def step_floats(fam, model: nn.Module) -> int:
+    """Floats one sequence keeps per step for the backward pass (a coarse count, module by module,
+    plus what the family says its step keeps beside them)."""
+    n = int(fam.step_extra_floats(model))
     for m in model.modules():
         if isinstance(m, nn.LSTM):
             n += 10 * m.hidden_size * m.num_layers * (2 if m.bidirectional else 1)
@@ -48,17 +49,14 @@ def step_floats(model: nn.Module) -> int:
             n += 10 * m.hidden_size
         elif isinstance(m, nn.Linear):
             n += 2 * m.out_features
-    cfg = getattr(model, "cfg", None)
-    if hasattr(cfg, "height") and hasattr(cfg, "width"):  # a canvas: itself, the error image, the write
-        n += 4 * int(cfg.height) * int(cfg.width)
     return n
 
 
 def training_bytes(fam, cfg: dict, codec) -> int:
     """Estimated bytes to train a model of cfg["model"] on batches of cfg["train"]."""
     model, weights = count_weights(fam, cfg["model"], codec)
-    steps = int(getattr(model.cfg, "glimpses", 0) or cfg["train"].get("max_len") or DEFAULT_WINDOW)
-    return BYTES * (4 * weights + KEEP * int(cfg["train"]["batch_size"]) * steps * step_floats(model))
+    steps = fam.train_steps(model, cfg["train"]) or DEFAULT_WINDOW
+    return BYTES * (4 * weights + KEEP * int(cfg["train"]["batch_size"]) * steps * step_floats(fam, model))
 
 
 # The counts of step_floats come to 0.6 (MDN) to 0.9 (DRAW) of the peak a real training step adds
