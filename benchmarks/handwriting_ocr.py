@@ -3,7 +3,8 @@
 Each of N held-out phrases (the ones `seqart make-handwriting --seed 0` keeps out
 of training) is written by the model at every bias b (temperature 1, seed = the
 phrase's index), rendered to a PNG and read by Tesseract
-(`seqart.quality.legibility`: fixed scale, one-line mode). The CER is total edits
+(`seqart.quality.legibility.READER`: fixed scale, a fixed band about the body,
+the line's slant sheared to the font's, raw-line mode). The CER is total edits
 over total characters meant. Two references, read the same way:
 
 * `font`: the phrase in the plain Hershey script font (no slant, jitter, wobble):
@@ -22,6 +23,7 @@ import _common  # noqa: I001  (first: pins threads before torch loads)
 
 import argparse
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +83,9 @@ def main(argv=None) -> None:
             written[f"b={b:g}"] = read_all(clips, folder, f"b{b:g}", program)
     best = min(written, key=lambda k: written[k]["cer"])
     result |= {"config": {"run": a.run, "phrases": len(phrases), "biases": list(a.biases), "temperature": 1.0,
-                          "render": {"mm_per_unit": L.MM_PER_UNIT, "pen_mm": L.PEN_MM, "dpi": L.DPI},
-                          "tesseract": program + " --psm 7 -l eng (--psm 13 where that reads nothing)", "data": "held-out phrases, seed 0"},
+                          "render": asdict(L.READER), "data": "held-out phrases, seed 0",
+                          "tesseract": program + " -l eng --psm " + " (where that reads nothing: --psm ".join(L.READER.psms)
+                                       + ")" * (len(L.READER.psms) - 1)},
                "target": "CER <= 0.10 at some b <= 1",
                "cer": {k: v["cer"] for k, v in written.items()} | {"font (ceiling)": refs["font"]["cer"],
                                                                   "data (training hand)": refs["data"]["cer"]},

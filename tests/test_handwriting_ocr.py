@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,23 @@ def test_character_error_rate_counts_edits_over_the_meant_characters():
     assert L.edits("helo  world", "hello world") == 1  # whitespace runs are one space
     assert L.cer([("helo", "hello"), ("cat", "cat")]) == pytest.approx(1 / 8)
     assert L.cer([("", "abcd")]) == 1.0 and L.cer([("abcd", "abcd")]) == 0.0
+
+
+def test_slant_is_measured_and_sheared_to_the_fonts():
+    """The reader's shear: a font line sheared by tan(0.3) measures that much more lean, and is drawn upright as
+    the font again; the image's height is a fixed band about the body, whatever the letters' reach."""
+    plain = L.polylines(L.font_line("warm gold sail"))
+    assert L.slant(plain) == pytest.approx(L.FONT_SLANT, abs=0.02)
+    leaning = [p - np.outer(p[:, 1] - 90.0, (np.tan(0.3), 0.0)) for p in plain]
+    assert L.slant(leaning) == pytest.approx(L.FONT_SLANT - np.tan(0.3), abs=0.03)
+    as_drawn = L.line_image(drawing_clip(leaning, "x", {}, source="x"), replace(L.READER, deslant_to=None))
+    sheared = L.line_image(drawing_clip(leaning, "x", {}, source="x"))
+    upright = L.line_image(drawing_clip(plain, "x", {}, source="x"))
+    # the lean undone: as wide as the font's own line again (drawn as it leans, 11 px wider)
+    assert abs(sheared.size[0] - upright.size[0]) <= 2 < abs(as_drawn.size[0] - upright.size[0])
+    heights = {L.line_image(L.font_line(t)).size[1] for t in ("seed", "Read gold", "joy,")}
+    band = sum(L.READER.band) * L.X_HEIGHT_UNITS * L.READER.px_per_unit
+    assert heights == {round(band)}
 
 
 def test_tesseract_reads_the_hershey_font_and_not_a_scribble(tmp_path):
@@ -61,7 +79,7 @@ def test_ocr_benchmark_writes_reads_and_reports_cer(tmp_path):
 
 def test_the_shipped_hand_model_writes_text_tesseract_reads(tmp_path):
     """The first five held-out phrases, as the OCR benchmark writes them at b = 1: far from the 0.97 of an
-    untrained model (scribbles), if above the training hand's own 0.3 (see the model card)."""
+    untrained model (scribbles); the model card gives the whole set's figures."""
     from seqart.codecs.handwriting.corpus import heldout_phrases
     from seqart.handwrite import write_line
 
@@ -70,4 +88,4 @@ def test_the_shipped_hand_model_writes_text_tesseract_reads(tmp_path):
     for i, text in enumerate(heldout_phrases(5, seed=0)):
         clip = write_line("hand", text, bias=1.0, temperature=1.0, seed=i)
         pairs.append((L.read_png(L.line_png(clip, tmp_path / f"{i}.png"), program), text))
-    assert L.cer(pairs) <= 0.75, pairs
+    assert L.cer(pairs) <= 0.4, pairs

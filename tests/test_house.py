@@ -44,7 +44,6 @@ ALLOWED = {
     ("render.py", "notes"): "the render piece key `notes` (how many frames to generate), not a modality test",
     # Handwriting's own measures (the handwriting work, landed while the codecs moved into packages); they
     # belong in seqart/codecs/handwriting/ beside the other codecs' quality.py, a move left to that work.
-    ("quality/legibility.py", "strokes"): "a handwriting line handed to the strokes writers to render it for OCR",
     ("quality/legibility.py", "handwriting"): "a Hershey reference line made into a handwriting clip",
     ("handwrite.py", "hasattr(codec, ...)"): "`seqart write --text-file` checks the whole text against a text "
                                             "model's alphabet first; a model without text is refused by write_line",
