@@ -53,12 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def read_all(clips, folder: Path, tag: str, program: str) -> dict:
     """Render and OCR each clip (meta["text"] = what it means): CER, and every line's reading."""
-    pairs, lines = [], []
-    for i, c in enumerate(clips):
-        png = L.line_png(c, folder / f"{tag}-{i:03d}.png")
-        got, meant = L.read_png(png, program), c.meta["text"]
-        pairs.append((got, meant))
-        lines.append({"meant": meant, "read": got, "edits": L.edits(got, meant), "points": len(c) - 1})
+    pairs = L.read_lines(clips, folder, tag, program=program)
+    lines = [{"meant": meant, "read": got, "edits": L.edits(got, meant), "points": len(c) - 1}
+             for (got, meant), c in zip(pairs, clips)]
     return {"cer": round(L.cer(pairs), 4), "exact_lines": sum(x["edits"] == 0 for x in lines),
             "points_per_char": round(sum(x["points"] for x in lines) / sum(len(m) for _, m in pairs), 2),
             "lines": lines}

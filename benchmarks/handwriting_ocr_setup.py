@@ -18,7 +18,6 @@ import _common  # noqa: I001  (first: pins threads before torch loads)
 
 import argparse
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -62,10 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def read_set(clips, setup: L.Setup, folder: Path, jobs: int, program: str) -> dict:
     """CER of one set of lines under one setting, and the lines Tesseract got wrong."""
-    pngs = [L.line_png(c, folder / f"{i:03d}.png", setup) for i, c in enumerate(clips)]
-    with ThreadPoolExecutor(jobs) as pool:
-        reads = list(pool.map(lambda p: L.read_png(p, program, setup.psms), pngs))
-    pairs = [(r, c.meta["text"]) for r, c in zip(reads, clips)]
+    pairs = L.read_lines(clips, folder, "line", setup, program, jobs)
     return {"cer": round(L.cer(pairs), 4), "exact_lines": sum(r == m for r, m in pairs),
             "wrong": [{"meant": m, "read": r} for r, m in pairs if r != m]}
 

@@ -164,6 +164,18 @@ def read_png(path: Path, program: str | None = None, psms: tuple[str, ...] = REA
     return ""
 
 
+def read_lines(clips: list[Clip], folder: Path, tag: str, setup: Setup = READER, program: str | None = None,
+               jobs: int = 1) -> list[tuple[str, str]]:
+    """(what Tesseract read, what was meant) for each clip (meta["text"]), drawn into `folder` as
+    `<tag>-NNN.png` with `setup`; `jobs` Tesseract calls at once (each one thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pngs = [line_png(c, Path(folder) / f"{tag}-{i:03d}.png", setup) for i, c in enumerate(clips)]
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        reads = list(pool.map(lambda png: read_png(png, program, setup.psms), pngs))
+    return [(r, c.meta["text"]) for r, c in zip(reads, clips)]
+
+
 def edits(read: str, meant: str) -> int:
     """Levenshtein distance between what was read and what was meant (whitespace runs as one space)."""
     from rapidfuzz.distance import Levenshtein
