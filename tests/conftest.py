@@ -11,6 +11,12 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# Each test process (an xdist worker, or the only one) gets a JACK server name of its own, for the
+# dummy jackd the live tests start and every JACK client they run (libjack reads this variable):
+# the tests' clients have fixed names (seqart_peer, seqart_fluid...), and another worker or
+# another test run on this machine must never share their server, nor a person's own JACK.
+os.environ["JACK_DEFAULT_SERVER"] = f"seqart-test-{os.getpid()}"
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402

@@ -168,8 +168,11 @@ def perform_to_oscdump(piece: Path, seconds: float, *args: str) -> tuple[subproc
 def start_perform(piece: Path, seconds: float, *args: str) -> Proc:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return Proc([sys.executable, "-m", "seqart.cli", "perform", str(piece), "--duration", str(seconds), *args],
-                env=env)
+    # SIGINT at its default, as in a terminal: a test run started as a background job has it ignored,
+    # and a child inherits that (Python then keeps it ignored), so Ctrl-C would never reach perform
+    cmd = ["env", "--default-signal=INT", sys.executable, "-m", "seqart.cli", "perform", str(piece),
+           "--duration", str(seconds), *args]
+    return Proc(cmd, env=env)
 
 
 def balanced_bytes(events) -> bool:

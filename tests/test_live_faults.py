@@ -8,6 +8,7 @@ switched mid-piece and a crash: test_live_engine.py.)
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 
@@ -173,9 +174,13 @@ def test_ctrl_c_and_sigterm_end_every_sounding_note(tmp_path, tiny_notes, sig):
         if sig.endswith("twice"):  # performers press Ctrl-C again, maybe while it is cleaning up
             time.sleep(0.005)
             perf.p.send_signal(signal.SIGINT)
-        perf.p.wait(10)
+        try:
+            perf.p.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"perform still running 10 s after {sig}:\n{perf.text()[-1500:]}")
         time.sleep(0.3)
     finally:
+        perf.stop()  # never left playing for its 30 s beside the next tests
         server.vanish()
     # a second Ctrl-C that lands after the clean-up has finished may still end the process by SIGINT
     assert perf.p.returncode == 0 or (sig.endswith("twice") and perf.p.returncode == -2), perf.text()

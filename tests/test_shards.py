@@ -129,7 +129,8 @@ def test_two_process_torchrun_sees_each_sample_once_per_epoch_across_a_resume(ca
     run, log = tmp_path / "ddp", tmp_path / "ids"
     env = dict(os.environ, OMP_NUM_THREADS="1", SEQART_SAMPLE_LOG=str(log))
     for steps in (5, 14):
-        cmd = [str(torchrun), "--nproc_per_node=2", "--master_port=29523", "-m", "seqart.cli", "train", str(cache),
+        # --standalone: torchrun takes a free port of its own (other tests may run beside this one)
+        cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "seqart.cli", "train", str(cache),
                "--out", str(run), "--steps", str(steps), "--quiet",
                *[a for s in TINY + ["train.valid_every=5"] for a in ("--set", s)]]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

@@ -126,7 +126,8 @@ def test_killed_runs_leave_a_loadable_checkpoint_and_resume(tmp_path):
 def test_two_process_torchrun(tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     run = tmp_path / "ddp"
-    cmd = [str(torchrun), "--nproc_per_node=2", "--master_port=29517", "-m", "seqart.cli", "train", str(SHEEP),
+    # --standalone: torchrun takes a free port of its own (other tests may run beside this one)
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "seqart.cli", "train", str(SHEEP),
            "--out", str(run), "--steps", "6", "--quiet", *[a for s in TINY + ["train.valid_every=3"] for a in ("--set", s)]]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
