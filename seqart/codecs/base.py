@@ -78,6 +78,16 @@ class Codec:
     # JSON, so NaN, a zero rate or a probability of 2 fail here; docs/settings.md lists both.
     settings: tuple = ()
     generation_settings: tuple = ()
+    defaults: dict = {}  # every [codec] option with its default (the codec module's DEFAULTS)
+
+    @classmethod
+    def with_defaults(cls, options: dict | None) -> dict:
+        """The codec's defaults updated by options; an option it does not know is a one-line error."""
+        unknown = set(options or {}) - set(cls.defaults)
+        if unknown:
+            raise SeqartError(f"unknown {cls.modality} option(s): {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(cls.defaults)})")
+        return cls.defaults | dict(options or {})
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
         from seqart import spec

@@ -65,13 +65,10 @@ class CanvasCodec(Codec):
     suffixes = PICTURES + IDX
     training_options = ("binarize", "threshold", "binarize_seed", "invert", "line_width")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/canvas/settings.py
+    defaults = DEFAULTS
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        opts = DEFAULTS | dict(options or {})
-        unknown = set(opts) - set(DEFAULTS)
-        if unknown:
-            raise SeqartError(f"unknown canvas option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        super().__init__(opts, norm)
+        super().__init__(self.with_defaults(options), norm)
 
     # --- layout: pixels and a window, no MDN head ------------------------------------------
     @property

@@ -60,13 +60,11 @@ class HandwritingCodec(StrokesCodec):
     writer_modules = ("seqart.codecs.handwriting.writers",)  # the strokes writers, for handwriting clips
     training_options = StrokesCodec.training_options
     settings = tuple(declared.OPTIONS)  # seqart/codecs/handwriting/settings.py
+    defaults = DEFAULTS
     generation_settings = tuple(declared.GENERATION)
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        unknown = set(options or {}) - set(DEFAULTS)
-        if unknown:
-            raise SeqartError(f"unknown handwriting option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        opts = DEFAULTS | dict(options or {})
+        opts = self.with_defaults(options)
         a = opts["alphabet"]
         if not isinstance(a, str) or not a or len(set(a)) != len(a):
             raise SeqartError(f"codec.alphabet = {a!r}: must be a non-empty string of distinct characters")

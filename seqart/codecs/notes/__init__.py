@@ -113,15 +113,13 @@ class NotesCodec(Codec):
     writer_modules = ("seqart.codecs.notes.writers",)
     training_options = ("tracks", "transpose", "stretch", "grid_seconds", "dequantise")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/notes/settings.py
+    defaults = DEFAULTS
     generation_settings = tuple(declared.GENERATION)
     legacy_options = {"dynamics": 0}  # checkpoints from before the option played velocities as sampled
     suffixes = (".mid", ".midi", ".smf", ".kar", ".json")
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        unknown = set(options or {}) - set(DEFAULTS)
-        if unknown:
-            raise SeqartError(f"unknown notes option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        options = DEFAULTS | dict(options or {})
+        options = self.with_defaults(options)
         if options["time"] not in TIMES:
             raise SeqartError(f"notes option time={options['time']!r}: expected seconds or grid")
         super().__init__(options, norm)

@@ -69,13 +69,11 @@ class PosesCodec(Codec):
     training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test",
                         "pin_feet", "contact_height", "contact_speed")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/poses/settings.py
+    defaults = DEFAULTS
     generation_settings = tuple(declared.GENERATION)
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        unknown = set(options or {}) - set(DEFAULTS)
-        if unknown:
-            raise SeqartError(f"unknown poses option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        super().__init__(DEFAULTS | dict(options or {}), norm)
+        super().__init__(self.with_defaults(options), norm)
 
     # --- layout -----------------------------------------------------------------------------
     @property

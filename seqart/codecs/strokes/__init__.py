@@ -54,13 +54,11 @@ class StrokesCodec(Codec):
     writer_modules = ("seqart.codecs.strokes.svg", "seqart.codecs.strokes.raster")
     training_options = ("max_len", "scale_aug", "drop_prob", "rdp_epsilon", "dequantise")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/strokes/settings.py
+    defaults = DEFAULTS
     legacy_options = {"dequantise": 0.0}  # models trained before dequantisation saw exact offsets
 
     def __init__(self, options: dict | None = None, norm: Norm | None = None):
-        unknown = set(options or {}) - set(DEFAULTS)
-        if unknown:
-            raise SeqartError(f"unknown strokes option(s): {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
-        super().__init__(DEFAULTS | dict(options or {}), norm)
+        super().__init__(self.with_defaults(options), norm)
 
     @property
     def layout(self) -> Layout:
