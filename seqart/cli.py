@@ -300,29 +300,19 @@ def inspect(
 ):
     """Look inside a model: its prediction at every step of INPUT, and its hidden and cell states."""
     from seqart.studio.figure import write_view
-    from seqart.studio.inside import inspect_clip
 
     import seqart
+    from seqart import family
 
     _check_flags(threshold=threshold, index=index)
     if out.suffix.lower() not in (".png", ".html"):
         raise SeqartError(f"--out {out}: inspect writes .png or .html")
     model = seqart.load(run)
-    from seqart import family
-
     clips = [c for split in model.codec.read(input_).values() for c in split]
-    if family.of_model(model.model).name == "draw":  # DRAW reading and rewriting the image: boxes per glimpse
-        from seqart.studio.inside import inspect_image
-
-        if not 0 <= index < len(clips):
-            raise SeqartError(f"--index {index}: {input_} holds {len(clips)} image(s)")
-        write_view(inspect_image(model, clips[index]), out, threshold)
-        typer.echo(f"wrote {out}", err=True)
-        return
     if not 0 <= index < len(clips):
         raise SeqartError(f"--index {index}: {input_} holds {len(clips)} sequence(s)")
-    others = [c for i, c in enumerate(clips[:21]) if i != index][:20]
-    write_view(inspect_clip(model, clips[index], others), out, threshold)
+    others = [c for i, c in enumerate(clips[:21]) if i != index][:20]  # for the match view
+    write_view(family.of_model(model.model).inside(model, clips[index], others), out, threshold)
     typer.echo(f"wrote {out}", err=True)
 
 

@@ -42,6 +42,9 @@ class Family:
     # decides (whole sequences), and floats a step keeps beyond its LSTM and linear layers.
     train_steps: Callable = lambda model, train: int(train.get("max_len") or 0) or None
     step_extra_floats: Callable = lambda model: 0
+    # The studio's Inside panel and `seqart inspect`: (model, clip or None, other clips) -> an
+    # Inside (seqart.studio.inside) of what the model does at each step.
+    inside: Callable = lambda model, clip, others: _no_inside(model)
 
     def settings(self) -> dict:
         """Every user-facing [model] setting with its default."""
@@ -57,9 +60,14 @@ class Family:
         return self.model_class(self.config_class(**stored))
 
 
+def _no_inside(model):
+    raise SeqartError(f"{model.name}: this kind of model cannot be looked inside")
+
+
 def _mdn() -> Family:
     from seqart.model import MDNLSTM, ModelConfig
     from seqart.sample import Sampler, frame_limit
+    from seqart.studio.inside import inside
 
     def loss(losses: dict, trainer) -> torch.Tensor:
         total = losses["nll"]
@@ -74,10 +82,11 @@ def _mdn() -> Family:
 
     return Family("mdn", ModelConfig, MDNLSTM, ("layout",), lambda codec: {"layout": codec.layout.to_json()},
                   loss, describe, Sampler, frame_limit,
-                  lambda c: 4 * int(c.get("hidden", 512)) ** 2 * int(c.get("layers", 1)))
+                  lambda c: 4 * int(c.get("hidden", 512)) ** 2 * int(c.get("layers", 1)), inside=inside)
 
 
 def _draw() -> Family:
+    from seqart.draw.inside import inside
     from seqart.draw.model import DRAW, DRAWConfig, weight_count
     from seqart.draw.sampler import CanvasSampler
 
@@ -98,7 +107,7 @@ def _draw() -> Family:
                   lambda losses, trainer: losses["nll"],  # the whole -ELBO, no annealing
                   describe, CanvasSampler, lambda meta, model: model.cfg.glimpses,
                   weight_count, prepare,
-                  train_steps=lambda model, train: int(model.cfg.glimpses),
+                  train_steps=lambda model, train: int(model.cfg.glimpses), inside=inside,
                   # each step keeps its canvas, the error image and the write: 4 floats a pixel cover them
                   # (benchmarks/results/memory_estimate.json)
                   step_extra_floats=lambda model: 4 * int(model.cfg.height) * int(model.cfg.width))

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import seqart
+from seqart.errors import SeqartError
 from seqart.studio.inside import inspect_clip
 from seqart.studio.lstmvis import match, runs, select
 
@@ -90,7 +91,7 @@ def test_draw_is_looked_into_as_it_draws(tmp_path):
     codec = codec_class("canvas")({"size": 8})
     model = Model(DRAW(DRAWConfig(height=8, width=8, glimpses=5, enc_hidden=16, dec_hidden=16, z_dim=4, write_n=3)),
                   codec, {"train": {}}, "tiny-draw")
-    from seqart.studio.inside import inspect_canvas
+    from seqart.draw.inside import inspect_canvas
 
     ins = inspect_canvas(model)
     d = ins.views["draw"]
@@ -111,7 +112,7 @@ def test_draw_reading_an_image_shows_its_read_and_write_boxes():
     from seqart.api import Model
     from seqart.codecs import codec_class
     from seqart.draw.model import DRAW, DRAWConfig
-    from seqart.studio.inside import inspect_image
+    from seqart.draw.inside import inspect_image
 
     torch.manual_seed(0)
     codec = codec_class("canvas")({"size": 8, "binarize": "threshold"})
@@ -137,7 +138,7 @@ def test_tabs_reading_images_through_one_draw_model_at_once_each_get_their_own_s
     from seqart.api import Model
     from seqart.codecs import codec_class
     from seqart.draw.model import DRAW, DRAWConfig
-    from seqart.studio.inside import inspect_image
+    from seqart.draw.inside import inspect_image
 
     torch.manual_seed(0)
     codec = codec_class("canvas")({"size": 8, "binarize": "threshold"})
@@ -179,3 +180,34 @@ def test_a_handwriting_models_window_over_its_characters(tmp_path):
     assert w.shape == (len(ins.frames), len("hello there") + 1) and ins.h.shape[1] == 2
     centre = (w * np.arange(w.shape[1])).sum(1) / np.maximum(w.sum(1), 1e-12)
     assert centre[-1] >= centre[0]
+
+
+def test_each_family_says_how_it_is_looked_inside(tmp_path):
+    """family.inside: DRAW draws from nothing or rewrites an image; an MDN-LSTM needs a clip;
+    `seqart inspect` on the shipped DRAW model reads a PNG and draws its glimpses."""
+    from PIL import Image
+
+    from seqart import family
+    from seqart.api import Model
+    from seqart.codecs import codec_class
+    from seqart.draw.model import DRAW, DRAWConfig
+
+    torch.manual_seed(0)
+    codec = codec_class("canvas")({"size": 8, "binarize": "threshold"})
+    net = DRAW(DRAWConfig(height=8, width=8, glimpses=3, enc_hidden=16, dec_hidden=16, z_dim=4, read_n=2, write_n=3))
+    model = Model(net, codec, {"train": {}}, "tiny-draw")
+    drawn = family.of_model(net).inside(model, None, [])
+    read = family.of_model(net).inside(model, codec.image_clip(np.eye(8, dtype=np.float32)), [])
+    assert drawn.views["draw"]["canvases"].shape == (3, 8, 8) and "read" not in drawn.views["draw"]
+    assert read.views["draw"]["read"].shape == (3, 4)
+    sheep = seqart.load("sheep")
+    with pytest.raises(SeqartError, match="give a clip"):
+        family.of_model(sheep.model).inside(sheep, None, [])
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 13:15] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    env = {"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "seqart.cli", "inspect", "draw_mnist", str(tmp_path / "one.png"), "--out",
+                        str(tmp_path / "draw.png")], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "draw.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

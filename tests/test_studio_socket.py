@@ -45,6 +45,18 @@ def test_continues_a_drawing_point_by_point(studio):
     assert down == 0 and abs(x - 210) < 200 and abs(y - 240) < 200
 
 
+def test_inside_of_draw_and_of_a_drawing(studio):
+    """The Inside panel over the socket: DRAW, given the page's drawing it cannot take, is looked
+    into as it draws from nothing; the sheep is looked into along the drawing; without one, a plain answer."""
+    with studio.socket() as ws:
+        draw = ask(ws, {"cmd": "inside", "id": 3, "model": "draw_mnist", "drawing": DRAWING}, until=("inside",))[-1]
+        sheep = ask(ws, {"cmd": "inside", "model": "sheep", "drawing": DRAWING}, until=("inside",))[-1]
+        bare = ask(ws, {"cmd": "inside", "model": "sheep"}, until=("error",))[-1]
+    assert draw["id"] == 3 and draw["views"]["draw"]["kind"] == "draw" and draw["frames"] == 32  # its glimpses
+    assert sheep["modality"] == "strokes" and sheep["frames"] >= 3 and "draw" not in sheep["views"]
+    assert "give a clip to look inside" in bare["message"]
+
+
 def test_temperature_reaches_the_running_sampler(studio):
     with studio.socket() as ws:
         ask(ws, {"cmd": "continue", "model": "sheep", "temperature": 0.2, "seed": 3, "drawing": DRAWING, "pace": 1},

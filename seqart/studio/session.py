@@ -217,24 +217,17 @@ class Session:
 
     async def _inside(self, msg) -> None:
         from seqart import family
-        from seqart.studio.inside import inspect_canvas, inspect_clip, inspect_image
 
         model = await asyncio.to_thread(self.catalog.load, msg["model"])
-        if family.of_model(model.model).name == "draw":  # an uploaded image read and rewritten, else a drawing
-            image = (await asyncio.to_thread(self._read_upload, model, msg["upload"]))[0] if "upload" in msg else None
-            self.inside = await asyncio.to_thread(inspect_canvas, model, 0) if image is None else \
-                await asyncio.to_thread(inspect_image, model, image)
-            await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
-            return
         others = []
         if "upload" in msg:  # a file's first sequence; the next ones are searched by the match view
             clips = await asyncio.to_thread(self._read_upload, model, msg["upload"])
             clip, others = clips[0], clips[1:MATCH_CLIPS + 1]
-        else:
+        elif model.codec.primable:  # the page's drawing or phrase
             clip, _ = await asyncio.to_thread(primer, model, msg, self.uploads)
-        if clip is None:
-            raise SeqartError("inside: give a clip to look inside (draw, play or upload one)")
-        self.inside = await asyncio.to_thread(inspect_clip, model, clip, others)
+        else:  # a model that continues nothing (DRAW) is looked into as it draws from nothing
+            clip = None
+        self.inside = await asyncio.to_thread(family.of_model(model.model).inside, model, clip, others)
         await self.send({"type": "inside", "id": msg.get("id")} | self.inside.to_json())
 
     def _read_upload(self, model, key: str) -> list:
