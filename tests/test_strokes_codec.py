@@ -20,6 +20,7 @@ from seqart.codecs.strokes import (
     StrokesCodec,
     clip_to_stroke3,
     rdp,
+    rdp_indices,
     stroke3_to_clip,
     stroke3_to_stroke5,
     stroke3_to_strokes,
@@ -155,18 +156,12 @@ def line_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @given(polyline(max_points=80), st.sampled_from([0.5, 2.0, 10.0]))
 def test_rdp_keeps_endpoints_and_error_bound(points, eps):
     points = points.astype(np.float32)
+    idx = rdp_indices(points, eps).tolist()
     kept = rdp(points, eps)
-    assert 1 <= len(kept) <= len(points)
-    np.testing.assert_array_equal(kept[0], points[0])
-    np.testing.assert_array_equal(kept[-1], points[-1])
-    # Kept points are a subsequence of the input, and each dropped point lies within
-    # eps of the line through the two kept points around it.
-    idx, j = [], 0
-    for p in kept:
-        while not np.array_equal(points[j], p):
-            j += 1
-        idx.append(j)
-        j += 1
+    np.testing.assert_array_equal(kept, points[idx])
+    # Kept points are a subsequence of the input with both ends, and each dropped point lies
+    # within eps of the line through the two kept points around it.
+    assert idx == sorted(set(idx)) and idx[0] == 0 and idx[-1] == len(points) - 1
     p64 = points.astype(np.float64)
     for a, b in zip(idx[:-1], idx[1:]):
         if b - a > 1:
@@ -179,6 +174,46 @@ def test_rdp_keeps_a_stroke_that_doubles_back():
     kept = rdp(pts, 2.0)
     d = min(seg_distance(np.array([[10.0, 0.0]]), a, b)[0] for a, b in zip(kept[:-1], kept[1:]))
     assert d <= 2.0
+
+
+def test_rdp_keeps_the_tip_of_an_overshooting_stroke():
+    # Out along x to 60, then back to 40: every point lies on the line through the ends, but the
+    # tip at 60 is 20 px from the segment 0..40, so segment-distance RDP keeps it.
+    pts = np.column_stack([np.r_[np.arange(0.0, 61.0), np.arange(59.0, 39.0, -1.0)], np.zeros(81)])
+    np.testing.assert_array_equal(rdp_indices(pts, 2.0), [0, 60, 80])
+    np.testing.assert_array_equal(rdp_indices(pts[:, ::-1], 2.0), [0, 60, 80])  # a strided view
+
+
+def is_rdp(p: np.ndarray, eps: float, kept: set, a: int, b: int) -> bool:
+    """Can RDP with segment distance keep exactly `kept` between a and b, ties broken any way?"""
+    if b - a < 2:
+        return True
+    d = seg_distance(p[a + 1 : b], p[a], p[b])
+    top, inside = d.max(), [k for k in range(a + 1, b) if k in kept]
+    if not inside and top <= eps * (1 + 1e-9):
+        return True
+    return top >= eps * (1 - 1e-9) and any(
+        d[k - a - 1] >= top * (1 - 1e-9) and is_rdp(p, eps, kept, a, k) and is_rdp(p, eps, kept, k, b) for k in inside)
+
+
+@FAST
+@given(polyline(max_points=60), st.sampled_from([0.5, 2.0, 10.0, 100.0]))
+def test_rdp_is_plain_rdp_with_segment_distance(points, eps):
+    kept = rdp_indices(points, eps).tolist()
+    assert kept == sorted(set(kept)) and kept[0] == 0 and kept[-1] == len(points) - 1
+    assert is_rdp(points, eps, set(kept), 0, len(points) - 1)
+
+
+def test_rdp_windows_a_20k_point_spiral_and_a_100k_point_zigzag():
+    # r = 5 theta, points about 1 unit apart: plain RDP is O(K^2) here. The zigzag (nearly every
+    # point kept) recurses ~100k deep in plain RDP, which overflowed the library's stack.
+    th = np.sqrt(np.linspace(0, 2 * 20_000 / 5, 20_000))
+    spiral = np.column_stack([5 * th * np.cos(th), 5 * th * np.sin(th)])
+    kept = rdp_indices(spiral, 2.0)
+    assert kept[0] == 0 and kept[-1] == len(spiral) - 1 and 100 < len(kept) < 2000
+    assert set(range(0, len(spiral), 512)) <= set(kept.tolist())  # the window ends stay
+    zigzag = np.column_stack([np.arange(100_000.0), np.arange(100_000) % 2 * 10.0])
+    assert len(rdp_indices(zigzag, 2.0)) > 0.99 * len(zigzag)
 
 
 def test_rdp_drops_collinear_points_and_keeps_corners():

@@ -15,6 +15,7 @@ The readers in `seqart.formats` build clips with these; the strokes codec
 from __future__ import annotations
 
 import numpy as np
+from simplification.cutil import simplify_coords_idx
 
 from seqart.clip import Clip
 
@@ -86,36 +87,22 @@ RDP_WINDOW = 512  # points: a longer polyline is simplified in windows this long
 def rdp_indices(points: np.ndarray, epsilon: float) -> np.ndarray:
     """The indices (K',) of the points RDP keeps, in order, so per-point timing can follow.
 
-    All open segments are split together, one level at a time (a few numpy calls per level,
-    never one per kept point), and a polyline longer than `RDP_WINDOW` points is cut into
-    windows whose ends are kept: RDP alone takes O(K^2) on a spiral, windows bound it to
-    O(K * RDP_WINDOW). Within a window the result is exactly RDP's.
+    RDP itself is `simplification`'s (Rust): it measures distance to the segment, not the
+    infinite line, so a stroke that overshoots and doubles back keeps its tip. Among points
+    equally far from a segment it keeps whichever float rounding makes farthest (not always
+    the first). A polyline longer than `RDP_WINDOW` points is cut into windows whose ends are
+    kept: RDP alone takes O(K^2) on a spiral, and the library recurses once per split level
+    (up to K deep), which overflows the stack, a crash and not an error, on a 50,000-point
+    zigzag, within `limits.stroke_points`. Windows bound both: O(K * RDP_WINDOW) time, and
+    at most RDP_WINDOW levels.
     """
-    points = np.asarray(points, np.float64)
+    points = np.ascontiguousarray(points, np.float64)  # (K, 2); the library takes C-ordered float64 only
     n = len(points)
     if n < 3 or not epsilon > 0:
         return np.arange(n)
-    keep = np.zeros(n, bool)
-    ends = np.unique(np.r_[np.arange(0, n - 1, RDP_WINDOW), n - 1])
-    keep[ends] = True
-    a, b = ends[:-1], ends[1:]  # open segments: first and last index
-    while len(a):
-        inner = b - a - 1
-        a, b, inner = a[inner > 0], b[inner > 0], inner[inner > 0]
-        if not len(a):
-            break
-        seg_of = np.repeat(np.arange(len(a)), inner)  # (P,) the segment of each interior point
-        first = np.cumsum(inner) - inner  # where each segment's points start in the (P,) arrays
-        idx = np.arange(len(seg_of)) - first[seg_of] + a[seg_of] + 1  # (P,) point indices
-        seg = (points[b] - points[a])[seg_of]
-        rel = points[idx] - points[a][seg_of]
-        # Distance to the segment, not the infinite line: a stroke that overshoots and doubles back keeps its tip.
-        t = np.clip(np.einsum("ij,ij->i", rel, seg) / np.maximum(np.einsum("ij,ij->i", seg, seg), 1e-12), 0.0, 1.0)
-        dist = np.nan_to_num(np.hypot(*(rel - t[:, None] * seg).T))
-        top = np.maximum.reduceat(dist, first)
-        at_top = np.flatnonzero(dist == top[seg_of])
-        far = idx[at_top[np.r_[True, np.diff(seg_of[at_top]) != 0]]]  # the first farthest point per segment
-        split = top > epsilon
-        keep[far[split]] = True
-        a, b = np.r_[a[split], far[split]], np.r_[far[split], b[split]]
-    return np.flatnonzero(keep)
+    epsilon = float(epsilon)
+    if n <= RDP_WINDOW + 1:
+        return simplify_coords_idx(points, epsilon).astype(np.intp)
+    ends = np.r_[np.arange(0, n - 1, RDP_WINDOW), n - 1]  # window k spans ends[k]..ends[k+1], both kept
+    kept = [simplify_coords_idx(points[a : b + 1], epsilon)[:-1].astype(np.intp) + a for a, b in zip(ends[:-1], ends[1:])]
+    return np.concatenate([*kept, [n - 1]])
