@@ -156,3 +156,13 @@ def test_memory_estimate_sets_the_estimate_beside_the_measured_peak(tmp_path):
         assert s["estimate_mib"] > 0 and s["measured_mib"] > 0 and s["floor_mib"] > 0
         assert s["estimate_over_measured"] > 0
     assert isinstance(r["summary"]["never_short"], bool)
+
+
+def test_rdp_speed_times_the_library_against_the_hand_written_rdp(tmp_path):
+    r = run_script("rdp_speed.py", tmp_path / "rdp.json")
+    assert set(r["cases"]) == {"real_strokes", "spiral", "zigzag"}
+    for case in r["cases"].values():
+        assert TIMING <= case["after_ms"].keys() and case["polylines"] >= 1
+        assert case["points"] >= case["kept_after"] >= 2 * case["polylines"]
+        if r["config"]["before_missing"] is None:  # a shallow clone has no `before` to load
+            assert TIMING <= case["before_ms"].keys() and case["speedup"] > 0 and 0 <= case["same_indices"] <= 1
