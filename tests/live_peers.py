@@ -191,11 +191,15 @@ def balanced_bytes(events) -> bool:
 
 
 def worst_late_ms(text: str) -> float:
-    """The engine's own worst lateness from its final `done: ... (max X ms) ...` status line.
-
-    Tests accept up to 20 ms: the shared 2-vCPU VMs stall a whole process now and then (seen up
-    to ~100 ms, docs/osc.md); the timing targets themselves are measured by benchmarks/live_rate.py.
-    """
+    """The engine's own worst lateness from its final `done: ... (max X ms) ...` status line."""
     m = re.search(r"^done: .*\(max ([0-9.]+) ms\).* 0 resyncs", text, re.M)
     assert m, f"no clean done line in: {text[-400:]}"
     return float(m[1])
+
+
+# What "kept time" means in a test: lateness within what the machine's own stalls cause. The
+# shared 2-vCPU VMs stall a whole process now and then (seen up to ~100 ms, docs/osc.md; 20.6 ms
+# with the suite beside two trainings), while an output that blocked on a vanished receiver would
+# hold the clock for its timeout (hundreds of ms) and force a resync, which worst_late_ms refuses.
+# The timing targets themselves are measured by benchmarks/live_rate.py, not here.
+KEPT_TIME_MS = 50.0

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from live_fixtures import free_port, write_piece
-from live_peers import (balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
+from live_peers import (KEPT_TIME_MS, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
                         start_jackd, start_perform, worst_late_ms)
 
 pytestmark = pytest.mark.peer
@@ -43,7 +43,7 @@ def test_osc_receiver_absent_then_restarting(tmp_path, tiny_strokes):
     assert perf.p.returncode == 0, lines
     assert len(oscdump_messages(first, "/seqart/pen")) > 50 and len(oscdump_messages(second, "/seqart/pen")) > 50
     done = [line for line in lines if line.startswith("done:")][0]
-    assert worst_late_ms(done) < 20.0, done  # kept time through it all (see worst_late_ms)
+    assert worst_late_ms(done) < KEPT_TIME_MS, done  # kept time through it all (see worst_late_ms)
 
 
 class RawMidiServer:
@@ -126,7 +126,7 @@ def test_midi_tcp_port_vanishes_and_returns_without_losing_note_offs(tmp_path, t
         elif kind == 0xB0 and note == 123:
             pending = {p for p in pending if p[0] != ch}
     assert not pending, pending
-    assert worst_late_ms("\n".join(lines)) < 20.0
+    assert worst_late_ms("\n".join(lines)) < KEPT_TIME_MS
 
 
 def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
@@ -143,7 +143,11 @@ def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
         second = jack_midi_dump()
         assert perf.wait_for("reconnected; ended", 5), perf.text()
         perf.p.wait(15)
-        time.sleep(0.3)
+        # perform sends its last note-offs as it ends; on a loaded machine the dump may print them
+        # a while later, so it is read until its events balance (or 5 s), not for a fixed time
+        end = time.time() + 5
+        while time.time() < end and not _balanced_after_first_on(midi_dump_events(second)):
+            time.sleep(0.1)
         second.stop()
     finally:
         if jackd is not None:
@@ -151,9 +155,13 @@ def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
     assert perf.p.returncode == 0, perf.text()
     assert len(midi_dump_events(first)) > 2
     ev = midi_dump_events(second)
-    # the reconnect first ends what was sounding (offs and all-notes-off), then plays on in pairs
-    first_on = next(i for i, e in enumerate(ev) if e[0] & 0xF0 == 0x90 and e[2] > 0)
-    assert balanced_bytes(ev[first_on:]), ev[-8:]
+    assert _balanced_after_first_on(ev), ev[-8:]
+
+
+def _balanced_after_first_on(ev) -> bool:
+    """The reconnect first ends what was sounding (offs and all-notes-off), then plays on in pairs."""
+    first_on = next((i for i, e in enumerate(ev) if e[0] & 0xF0 == 0x90 and e[2] > 0), None)
+    return first_on is not None and balanced_bytes(ev[first_on:])
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP", "SIGINT twice"])
