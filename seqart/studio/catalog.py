@@ -65,7 +65,9 @@ class Catalog:
                 name += "'"
             self.entries[name] = self._entry(name, path, source)
         self._models: dict[str, object] = {}
-        self._lock = threading.Lock()
+        # One lock per model: two tabs asking for one model load it once, while a slow load (a big
+        # model, a slow disk) never holds up a tab that asks for another, or for one already loaded.
+        self._locks = {name: threading.Lock() for name in self.entries}
 
     @staticmethod
     def _entry(name: str, path: Path, source: str) -> Entry:
@@ -88,7 +90,9 @@ class Catalog:
         entry = self.entries[name]
         if entry.error:
             raise SeqartError(f"model {name}: {entry.error}")
-        with self._lock:
+        if name in self._models:
+            return self._models[name]
+        with self._locks[name]:
             if name not in self._models:
                 try:
                     self._models[name] = seqart.load(entry.path)
