@@ -158,6 +158,25 @@ def test_another_address_needs_the_token(tiny_strokes):
         s.close()
 
 
+def test_two_studios_on_one_machine_keep_their_own_cookies(tiny_strokes):
+    """Cookies are per host, not per port: opening a second studio's URL must not log the first
+    one's tabs out. One cookie jar (one browser) visits both printed URLs, then both bare pages."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    studios = [Studio("--host", "0.0.0.0") for _ in range(2)]
+    try:
+        for s in studios:
+            browser.open(s.url, timeout=10).read()  # ?token=...: sets that studio's cookie
+        assert len({c.name for c in jar}) == 2
+        for s in studios:
+            assert json.loads(browser.open(s.base + "/api/models", timeout=10).read())["models"]
+    finally:
+        for s in studios:
+            s.close()
+
+
 def test_uploads_are_limited_and_read_strictly(studio, tmp_path):
     def post(name: str, data: bytes):
         req = urllib.request.Request(f"{studio.base}/upload?name={name}", data=data, method="POST")

@@ -10,6 +10,7 @@ refused when its Origin is another site, so no other page open in the browser ca
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -29,7 +30,14 @@ from seqart.studio.session import Session
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = ("draw", "play", "dance", "perform", "inside")
-COOKIE = "seqart_studio_token"
+COOKIE = "seqart_studio_token"  # + a tag of the studio's own token: see cookie_name
+
+
+def cookie_name(token: str) -> str:
+    """The cookie that carries this studio's token. Browsers keep cookies per host, not per port,
+    so two studios on one machine (ports 8765 and 8766) would overwrite one cookie and each log
+    the other's tabs out; a name tagged from the token keeps one cookie per studio."""
+    return f"{COOKIE}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -64,7 +72,7 @@ class Guard:
             return None
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
         cookies = dict(p.strip().split("=", 1) for p in headers.get("cookie", "").split(";") if "=" in p)
-        for candidate in (given, cookies.get(COOKIE, "")):
+        for candidate in (given, cookies.get(cookie_name(self.token), "")):
             if candidate and hmac.compare_digest(candidate.encode(), self.token.encode()):
                 return None
         return "this studio needs its token: open the URL it printed (…?token=…)"
@@ -78,7 +86,7 @@ def build_app(catalog: Catalog, token: str | None = None, loopback: bool = True)
         async def serve(request: Request):
             response = FileResponse(STATIC / f"{name}.html")
             if token and request.query_params.get("token") == token:
-                response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+                response.set_cookie(cookie_name(token), token, httponly=True, samesite="strict")
             return response
         return serve
 
