@@ -47,9 +47,6 @@ ALLOWED = {
     ("quality/legibility.py", "handwriting"): "a Hershey reference line made into a handwriting clip",
     ("handwrite.py", "hasattr(codec, ...)"): "`seqart write --text-file` checks the whole text against a text "
                                             "model's alphabet first; a model without text is refused by write_line",
-    # The studio's inspector (work in progress beside this check): to move behind codec hooks.
-    ("studio/figure.py", "pen"): "the inspector draws the pen path over its density view (a strokes figure)",
-    ("studio/figure.py", "pitch"): "the inspector's pitch-distribution view under the piano roll (a notes figure)",
 }
 
 

@@ -87,6 +87,7 @@ def test_inside_shows_the_heat_maps_of_the_drawing(studio, page):
         width, coloured = page.execute_script(inked, name)
         assert coloured > 0, name
     assert frames > 10 and page.execute_script(inked, "hidden")[0] == 3 * frames  # the person's and the model's points
+    assert "lift" in page.find_element("id", "probs-title").text  # the pen's class names, from the codec
     hidden = page.find_element("id", "hidden")
     page.execute_script("arguments[0].scrollIntoView({block: 'start'})", hidden)
     left, top = -hidden.size["width"] // 2 + 3, -hidden.size["height"] // 2 + 5

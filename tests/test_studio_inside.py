@@ -48,21 +48,67 @@ def test_watched_states_and_nll_are_the_models_own():
     assert ins.nll.mean() == pytest.approx(float(losses["nll"]), rel=1e-3)
 
 
-def test_density_pen_and_pitch_views():
-    sheep = inspect_clip(seqart.load("sheep"), seqart.read(SHEEP)[0])
+@pytest.fixture(scope="module")
+def sheep():
+    return inspect_clip(seqart.load("sheep"), seqart.read(SHEEP)[0])
+
+
+@pytest.fixture(scope="module")
+def tune():
+    model = seqart.load("nottingham")
+    return inspect_clip(model, model.codec.prime_clip(TUNE))
+
+
+def test_density_pen_and_pitch_views(sheep, tune):
     d = sheep.views["density"]
     assert d["image"].max() == pytest.approx(1.0) and d["image"].min() >= 0
     pen = sheep.views["classes pen"]["probs"]
     np.testing.assert_allclose(pen.sum(1), 1.0, rtol=1e-6)
     lifted = sheep.frames[:, 2] == 1
     assert pen[lifted, 1].mean() > pen[~lifted, 1].mean()  # it expects the lifts where they happen
-    model = seqart.load("nottingham")
-    tune = inspect_clip(model, model.codec.prime_clip(TUNE))
     pitch = tune.views["classes pitch"]["probs"]
     played = tune.frames[:, tune.channels.index("pitch")].astype(int)
     assert pitch.shape == (len(tune.frames), 128)
     assert pitch[np.arange(len(played)), played].mean() > 1 / 128 * 5  # far above chance on the tune itself
     assert [e[1] for e in tune.events] == ["/seqart/note"] * len(tune.frames)
+
+
+def test_the_codec_marks_its_views(sheep, tune):
+    """Codec.inside_marks: the strokes codec puts the drawing's pen-down segments on the density and
+    names the pen's classes, the notes codec puts the tune on its pitch distribution; both agree
+    with what the live engine plays of the clip, and survive the trip to the browser as JSON."""
+    import json
+
+    pen = [args for _, address, args in sheep.events]  # /seqart/pen x y down: down draws from the last point
+    drawn = [(*a[:2], *b[:2]) for a, b in zip(pen, pen[1:]) if b[2] == 1]
+    segments = sheep.views["density"]["segments"]  # (N, 4) x0, y0, x1, y1
+    assert 0 < len(drawn) < len(sheep.frames) - 1  # pen-down segments, and some lifts between them
+    np.testing.assert_allclose(segments, drawn, atol=1e-3)
+    points = {tuple(p) for p in np.round(sheep.views["density"]["path"], 3)}  # the density's own plane
+    assert all(tuple(p) in points for p in np.round(segments.reshape(-1, 2), 3))
+    assert sheep.views["classes pen"]["labels"] == ["down", "lift", "end"]
+    notes = tune.views["classes pitch"]["spans"]  # (T, 3) onset s, pitch, duration s
+    played = [(t, args[0], args[2]) for t, _, args in tune.events]  # /seqart/note pitch velocity duration
+    assert notes.shape == (len(tune.frames), 3)
+    np.testing.assert_allclose(notes, played, atol=1e-3)
+    sent = json.loads(json.dumps(sheep.to_json()["views"] | tune.to_json()["views"]))
+    assert len(sent["density"]["segments"]) == len(drawn) and sent["classes pen"]["labels"][2] == "end"
+    assert len(sent["classes pitch"]["spans"]) == len(tune.frames) and "path" in sent["density"]
+
+
+def test_the_figure_draws_every_modality_without_asking_which(sheep, tune):
+    """figure_png draws strokes, notes and poses (DRAW: test_draw_is_looked_into_as_it_draws) from the
+    views alone: figure.py names no modality's channels or addresses."""
+    from seqart.studio import figure
+
+    source = __import__("inspect").getsource(figure)
+    assert not any(word in source for word in ('"pen"', "/note", "strokes", '"pitch"', "ins.events"))
+    salsa = seqart.load("salsa")  # poses: the spread per joint, no marks
+    width = len(salsa.codec.layout.continuous) + len(salsa.codec.layout.categoricals)
+    dance = inspect_clip(salsa, salsa.codec.from_model(np.zeros((12, width), np.float32)))  # the mean pose
+    assert not any({"segments", "spans", "labels"} & set(v) for v in dance.views.values())
+    for ins in (sheep, tune, dance):
+        assert figure.figure_png(ins)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_inspect_writes_a_picture_and_a_page(tmp_path):

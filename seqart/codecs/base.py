@@ -248,6 +248,18 @@ class Codec:
         standard deviation of the training data's offsets is `offset_std_px` pixels; none by default."""
         return {}
 
+    def inside_marks(self, clip: Clip) -> dict[str, dict]:
+        """What to add to the Inside views of `clip` (`seqart.studio.inside`), by view name: marks that
+        the views draw over the model's prediction without knowing the modality, and class names.
+
+        * over "density" (the next point over the plane of its mixture's two channels):
+          "segments", (N, 4) x0, y0, x1, y1 lines in those channels' summed units;
+        * over "classes CHANNEL" (that channel's class probabilities per frame): "spans", (T, 3)
+          onset s, class, duration s, one per frame (a piano roll); "labels", a name per class.
+        None by default.
+        """
+        return {}
+
     def phrase_clip(self, notes: np.ndarray) -> Clip:
         """A primer from played notes: (N, 4) pitch 0-127, velocity 1-127, start and duration in seconds,
         sorted by onset (`seqart.live.phrase`). ValueError where this modality cannot take a phrase."""

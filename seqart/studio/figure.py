@@ -1,10 +1,11 @@
 """`seqart inspect`: the Inside views of one clip as a picture (PNG) or one self-contained HTML file.
 
-Panels, top to bottom: what the model predicted (strokes: the next point's density over the
-canvas with the drawing on it; notes: the pitch distribution over time with the notes on it;
-poses: the spread per joint), the end channel's probability (strokes: pen lift and end) or
-the per-frame NLL, a handwriting model's window, and the hidden and cell states of the last
-layer over time. The HTML adds an LSTMVis select and match for one brushed span.
+Panels, top to bottom: what the model predicted (a density over the plane with the codec's
+segments on it, class probabilities over time under the codec's spans of each class, or the spread per joint;
+DRAW: its canvas per step), the end channel's class probabilities or the per-frame NLL, a
+handwriting model's window, and the hidden and cell states of the last layer over time. The
+HTML adds an LSTMVis select and match for one brushed span. What a modality adds to a view
+comes with the view (`Codec.inside_marks`), so nothing here asks which modality it is.
 """
 
 from __future__ import annotations
@@ -63,27 +64,26 @@ def _prediction(ax, ins: Inside) -> None:
         x0, y0 = d["origin"]
         extent = (x0, x0 + d["cell"] * img.shape[1], y0 + d["cell"] * img.shape[0], y0)
         ax.imshow(img, extent=extent, cmap="magma_r", aspect="equal")
-        pen = ins.frames[:, ins.channels.index("pen")] if "pen" in ins.channels else np.zeros(len(ins.frames))
-        path = np.asarray(d["path"])
-        for a, b, lifted in zip(path[:-1], path[1:], pen[:-1]):
-            if lifted < 0.5:
-                ax.plot([a[0], b[0]], [a[1], b[1]], color="#1f77b4", lw=1)
-        ax.set_title("next-point density at every step (each scaled to 1), drawing on top", fontsize=9)
+        segments = np.asarray(d.get("segments", np.zeros((0, 4))), np.float64).reshape(-1, 2, 2)  # (N, 2 ends, x y)
+        ax.add_collection(_lines(segments))
+        ax.set_title("next-point density at every step (each scaled to 1)"
+                     + (", the clip on top" if len(segments) else ""), fontsize=9)
         ax.set_axis_off()
         return
-    if "classes pitch" in v:
-        probs = v["classes pitch"]["probs"]  # (T, 128)
-        notes = [(t, *args) for t, address, args in ins.events if address.endswith("/note")]
-        onsets = np.array([n[0] for n in notes])
-        edges = np.concatenate([onsets, [onsets[-1] + max(notes[-1][3], 0.1)]])
+    roll = next((x for x in v.values() if x["kind"] == "classes" and len(x.get("spans", ()))), None)
+    if roll is not None:  # a roll: each step's class held over time, on the class probabilities
+        probs = np.asarray(roll["probs"])  # (T, K)
+        spans = np.asarray(roll["spans"], np.float64)  # (T, 3) onset s, class, duration s
+        onsets = spans[:, 0]
+        edges = np.concatenate([onsets, [onsets[-1] + max(spans[-1, 2], 0.1)]])  # (T + 1,) seconds
         used = np.flatnonzero(probs.max(0) > 1e-3)
-        lo, hi = max(used.min() - 2, 0), min(used.max() + 3, 128)
+        lo, hi = max(used.min() - 2, 0), min(used.max() + 3, probs.shape[1])
         ax.pcolormesh(edges, np.arange(lo, hi + 1) - 0.5, probs[:, lo:hi].T, cmap="Greys", shading="flat")
-        for t, pitch, _vel, dur in notes:
-            ax.add_patch(_rect(t, pitch - 0.4, dur, 0.8))
-        ax.set_ylabel("pitch")
+        for t, k, dur in spans:
+            ax.add_patch(_rect(t, k - 0.4, dur, 0.8))
+        ax.set_ylabel(roll["channel"])
         ax.set_xlabel("seconds")
-        ax.set_title("pitch distribution at each note (grey) under the piano roll (red)", fontsize=9)
+        ax.set_title(f"{roll['channel']} distribution at each step (grey) under the clip (red)", fontsize=9)
         return
     spread = next((x for x in v.values() if x["kind"] == "spread"), None)
     if spread is not None:
@@ -99,6 +99,12 @@ def _box(x, y, size, colour):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), size, size, fill=False, edgecolor=colour, lw=1)
+
+
+def _lines(segments):
+    from matplotlib.collections import LineCollection
+
+    return LineCollection(segments, colors="#1f77b4", linewidths=1)
 
 
 def _rect(x, y, w, h):
@@ -118,12 +124,13 @@ def _probabilities(ax, ins: Inside) -> None:
         return
     end = next((x for x in ins.views.values() if x["kind"] == "classes" and x["end"]), None)
     if end is not None:
-        probs = np.asarray(end["probs"])
+        probs = np.asarray(end["probs"])  # (T, K); class 0 is 1 minus the rest, so it is left out
+        labels = end.get("labels") or [f"{end['channel']} = {k}" for k in range(probs.shape[1])]
         for k in range(1, probs.shape[1]):
-            ax.plot(probs[:, k], lw=1, label=f"{end['channel']} = {k}")
+            ax.plot(probs[:, k], lw=1, label=labels[k])
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7, loc="upper right")
-        ax.set_title(f"probability of each {end['channel']} class but 0 (strokes: 1 lift, 2 end)", fontsize=9)
+        ax.set_title(f"probability of each {end['channel']} class but the first ({labels[0]})", fontsize=9)
     else:
         ax.plot(ins.nll, lw=1)
         ax.set_title("NLL of each frame (nats)", fontsize=9)

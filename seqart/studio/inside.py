@@ -8,11 +8,13 @@ the distribution the model put on that step's frame before it saw it. From those
   canvas at every step, each step's density scaled to a peak of 1 and the steps overlaid by
   their maximum (Graves 2013, fig. 10);
 * every categorical channel: its class probabilities per step (strokes: the pen's lift and end
-  probability along the drawing; notes: the pitch distribution over time, under the piano roll);
+  probability along the drawing; notes: the pitch distribution over time);
 * every other mixture: the spread (standard deviation of the mixture, in the clip's units) of
   each channel per step, averaged per joint where channels are named JOINT.xxx (poses);
 * a handwriting model: its window over the characters per step.
-Arrays are (T, ...) with T the clip's frames up to any end token.
+Arrays are (T, ...) with T the clip's frames up to any end token. The codec adds what only it
+knows to these views (`Codec.inside_marks`: the drawing's pen-down segments over the density,
+the notes as spans over the pitch distribution, names of classes), so what draws them needs no modality.
 
 Each model family says how it is looked into (`seqart.family.Family.inside`): an MDN-LSTM
 through `inside` here, DRAW through `seqart.draw.inside` (its canvas as it draws or rewrites an image).
@@ -103,6 +105,9 @@ def inspect_clip(model, clip: Clip, others: list[Clip] = ()) -> Inside:
                  np.stack([r.c for r in rec]), _nll(sampler, raw, target))
     mixtures, cats = split_params(raw, sampler.layout, sampler.m)
     ins.views = _views(model.codec, sampler.layout, mixtures, cats, frames, clip.channels)
+    for name, marks in model.codec.inside_marks(clip.slice(0, T)).items():
+        if name in ins.views:  # a view this model's head lacks has nothing to mark
+            ins.views[name].update(marks)
     if rec[0].window is not None:
         ins.views["window"] = {"kind": "window", "weights": np.stack([r.window for r in rec])}
     renderer = renderer_for(model.codec, {k: v for k, v in render_options(model.codec).items() if k != "scale"})

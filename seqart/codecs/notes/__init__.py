@@ -167,6 +167,12 @@ class NotesCodec(Codec):
 
         return NoteRenderer(self, options, prefix)
 
+    def inside_marks(self, clip: Clip) -> dict[str, dict]:
+        """The piano roll over the pitch distribution: (T, 3) onset s from the clip's start, pitch,
+        duration s, one per frame (a frame is a note)."""
+        dt, pitch, dur = (clip.frames[:, clip.channels.index(c)].astype(np.float64) for c in ("dt", "pitch", "dur"))
+        return {"classes pitch": {"spans": np.stack([np.cumsum(np.maximum(dt, 0.0)), pitch, dur], 1)}}
+
     def phrase_clip(self, notes: np.ndarray) -> Clip:
         from seqart.codecs.notes.live import phrase_clip
 

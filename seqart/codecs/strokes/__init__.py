@@ -101,6 +101,15 @@ class StrokesCodec(Codec):
         """The pen's absolute position in page pixels."""
         return {"scale": offset_std_px / float(self.norm.scale[0])}
 
+    def inside_marks(self, clip: Clip) -> dict[str, dict]:
+        """The drawing over the next point's density: its pen-down segments, (N, 4) x0, y0, x1, y1 in
+        clip units from where it starts (the density's own coordinates); and the pen's class names."""
+        f = clip.frames.astype(np.float64)
+        ends = np.cumsum(f[:, [clip.channels.index("dx"), clip.channels.index("dy")]], 0)  # (T, 2) each point
+        down = np.rint(f[:-1, clip.channels.index("pen")]) == PEN_DOWN  # stroke-3: the pen stays down after t
+        segments = np.concatenate([ends[:-1], ends[1:]], 1)[down]  # the first point is a travel move
+        return {"density": {"segments": segments}, "classes pen": {"labels": ["down", "lift", "end"]}}
+
     def drawing_clip(self, points: np.ndarray) -> Clip:
         from seqart.codecs.strokes.live import drawing_clip
 

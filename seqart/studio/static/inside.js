@@ -45,26 +45,25 @@ function drawPrediction(msg) {
     title.textContent = "the canvas after each step, with the box it wrote (red)" + (v.draw.read ? " and read (blue)" : "");
     return;
   }
+  // Marks the codec put on a view (seqart Codec.inside_marks), drawn without knowing the modality.
+  const roll = Object.values(v).find((x) => x.kind === "classes" && x.spans && x.spans.length);
   if (v.density) {
     const d = v.density, img = d.image;
     Heat.draw(canvas, img[0].map((_, x) => img.map((row) => row[x])), Heat.sequential, 4, 4);
     const ctx = canvas.getContext("2d");
     ctx.strokeStyle = "#1f4e9c"; ctx.lineWidth = 1.5;
-    const px = (p) => [4 * (p[0] - d.origin[0]) / d.cell, 4 * (p[1] - d.origin[1]) / d.cell];
-    let last = null;
-    for (const [, , [x, y, down]] of msg.events) {  // /seqart/pen x y down, in the model's units
-      const p = px([x, y]);
-      if (down && last) { ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...p); ctx.stroke(); }
-      last = p;
+    const px = (x, y) => [4 * (x - d.origin[0]) / d.cell, 4 * (y - d.origin[1]) / d.cell];
+    for (const [x0, y0, x1, y1] of d.segments || []) {  // in the density's units
+      ctx.beginPath(); ctx.moveTo(...px(x0, y0)); ctx.lineTo(...px(x1, y1)); ctx.stroke();
     }
-    title.textContent = "next-point density at every step (each scaled to a peak of 1), the drawing on top";
-  } else if (v["classes pitch"]) {
-    const probs = v["classes pitch"].probs;
-    Heat.draw(canvas, probs.map((row) => row.map(Math.sqrt)), Heat.sequential, 6, 3, true);
+    title.textContent = "next-point density at every step (each scaled to a peak of 1), the clip on top";
+  } else if (roll) {  // one span [onset s, class, duration s] per step, over that step's class probabilities
+    const K = roll.probs[0].length;
+    Heat.draw(canvas, roll.probs.map((row) => row.map(Math.sqrt)), Heat.sequential, 6, 3, true);
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = "rgba(214, 39, 40, 0.9)";
-    msg.events.forEach(([t, address, args], i) => ctx.fillRect(i * 6, (127 - args[0]) * 3, 5, 3));
-    title.textContent = "pitch distribution at each note (shade) under the notes played (red)";
+    roll.spans.forEach(([, k], i) => ctx.fillRect(i * 6, (K - 1 - k) * 3, 5, 3));
+    title.textContent = `${roll.channel} distribution at each step (shade) under the clip (red)`;
   } else {
     const spread = Object.values(v).find((x) => x.kind === "spread");
     if (spread) {
@@ -80,14 +79,17 @@ function drawProbabilities(msg) {
   const end = Object.values(msg.views).find((x) => x.kind === "classes" && x.end);
   const series = end ? end.probs[0].slice(1).map((_, k) => end.probs.map((p) => p[k + 1])) : [msg.nll];
   canvas.width = Math.max(1, msg.frames * CW);
-  const top = end ? 1 : Math.max(...msg.nll, 1e-9);
+  const top = end ? 1 : Math.max(...msg.nll, 1e-9), colours = ["blue", "orange", "green"];
   ["#1f77b4", "#ff7f0e", "#2ca02c"].slice(0, series.length).forEach((colour, s) => {
     ctx.strokeStyle = colour; ctx.beginPath();
     series[s].forEach((v, t) => ctx.lineTo(t * CW, canvas.height - 2 - (canvas.height - 4) * v / top));
     ctx.stroke();
   });
+  // Class names from the codec where it gives them; class 0 is 1 minus the rest, so it is not drawn.
+  const name = (k) => (end.labels ? end.labels[k] : `${end.channel} = ${k}`);
   document.getElementById("probs-title").textContent = end
-    ? `probability of ${end.channel} = 1 (blue: lift) and = 2 (orange: end) at each step` : "NLL of each frame (nats)";
+    ? `probability of each ${end.channel} class but ${name(0)} (${series.slice(0, 3).map((_, k) => `${colours[k]}: ${name(k + 1)}`).join(", ")}) at each step`
+    : "NLL of each frame (nats)";
 }
 
 // A handwriting model's soft window: its weight on each character (rows) at each step.
