@@ -194,3 +194,19 @@ def test_quality_benchmarks_run_quick(tmp_path, script, data, keys):
     result = json.loads(out.read_text())
     assert keys <= result.keys() and result["command"].count("--quick") == 1
     assert all(isinstance(v, bool) for v in result["checks"].values())
+
+
+def test_joint_speed_benchmark_compares_every_turning_joint(tmp_path):
+    """benchmarks/poses_joint_speed.py: per joint, generated over real angular and position speed;
+    joints that never turn (fingers) are left out and the root has no body-frame position speed."""
+    out = tmp_path / "j.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "poses_joint_speed.py"), "--quick", "--data",
+                           str(DATASETS / "mocap"), "--out", str(out)], capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"), cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    joints = json.loads(out.read_text())["joints"]
+    assert {"head", "lFoot", "rHand"} <= joints.keys() and not any("Pinky" in n for n in joints)
+    assert all(v["angular_speed_ratio"] > 0 and v["angular_speed_deg_s_real"] >= 1.0 for v in joints.values())
+    roots = [n for n, v in joints.items() if v["group"] == "root"]
+    assert roots and all(joints[n]["position_speed_ratio"] is None for n in roots)
+    assert all(v["position_speed_ratio"] > 0 for n, v in joints.items() if n not in roots)
