@@ -212,6 +212,37 @@ def load_measured(a) -> tuple:
     return load_model(Path(a.model))
 
 
+SALSA = ROOT.parent / "shared" / "datasets" / "mocap" / "cmu_salsa"
+
+
+def dance_args(doc: str, minutes: float) -> "argparse.ArgumentParser":
+    """The arguments of the dance benchmarks (quality_poses.py, poses_joint_speed.py)."""
+    p = model_args(doc, "salsa", "BVH folder (default: the CMU salsa folder)")
+    p.add_argument("--minutes", type=float, default=minutes)
+    p.add_argument("--prime-seconds", type=float, default=2.0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    return p
+
+
+def dance(a) -> tuple:
+    """One generated dance of `--minutes` at the model's fps through the one Sampler, primed with the
+    first `--prime-seconds` of the first held-out clip (test split, else validation): (model, codec,
+    checkpoint JSON, data folder, split, held-out split name, primer clip, generated clip)."""
+    from seqart.sample import Sampler
+    from seqart.splits import make_split
+
+    if a.quick:
+        a.minutes = 0.2
+    data = Path(a.data) if a.data else SALSA
+    model, codec, meta = load_measured(a)
+    split = make_split(codec.read(data), codec)
+    which = "test" if split.clips.get("test") else "valid"
+    fps = float(codec.options["fps"])
+    primer = split.clips[which][0].slice(0, int(round(a.prime_seconds * fps)))
+    gen = Sampler(model, codec, temperature=a.temperature, seed=a.seed).generate(int(round(a.minutes * 60 * fps)), prime=primer)
+    return model, codec, meta, data, split, which, primer, gen
+
+
 def model_header(name: str, a, meta: dict) -> dict:
     """header() and which model, stage, commit and checkpoint step the figures are of."""
     from seqart.modelio import resolve

@@ -17,17 +17,11 @@ from __future__ import annotations
 
 import _common as C  # noqa: F401  (pins threads before numpy/torch load)
 
-from pathlib import Path
-
 import numpy as np
 
 from seqart.codecs.poses import clip_to_motion
 from seqart.codecs.poses import quality as Q
 from seqart.codecs.poses.kinematics import local_transforms
-from seqart.sample import Sampler
-from seqart.splits import make_split
-
-SALSA = C.ROOT.parent / "shared" / "datasets" / "mocap" / "cmu_salsa"
 
 
 def angular_speed(clips) -> np.ndarray:
@@ -48,21 +42,10 @@ def position_speed(clips: list[Q.Positions]) -> np.ndarray:
 
 
 def main() -> None:
-    ap = C.model_args(__doc__, "salsa", "BVH folder (default: the CMU salsa folder)")
-    ap.add_argument("--minutes", type=float, default=2.0)
-    ap.add_argument("--prime-seconds", type=float, default=2.0)
-    ap.add_argument("--temperature", type=float, default=1.0)
-    a = ap.parse_args()
-    if a.quick:
-        a.minutes = 0.2
-    data = Path(a.data) if a.data else SALSA
-    model, codec, meta = C.load_measured(a)
-    split = make_split(codec.read(data), codec)
-    which = "test" if split.clips.get("test") else "valid"
+    a = C.dance_args(__doc__, 2.0).parse_args()
+    model, codec, meta, data, split, which, primer, gen = C.dance(a)
     held = split.clips[which]
     fps = float(codec.options["fps"])
-    primer = held[0].slice(0, int(round(a.prime_seconds * fps)))
-    gen = Sampler(model, codec, temperature=a.temperature, seed=a.seed).generate(int(round(a.minutes * 60 * fps)), prime=primer)
     real_pos = [Q.Positions(c) for c in held]
     sk = real_pos[0].skeleton
     ang_real, ang_gen = angular_speed(held), angular_speed([gen])

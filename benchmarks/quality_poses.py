@@ -20,16 +20,11 @@ from __future__ import annotations
 
 import _common as C  # noqa: F401  (pins threads before numpy/torch load)
 
-from pathlib import Path
-
 import numpy as np
 
 from seqart.codecs.poses import quality as Q
-from seqart.sample import Sampler
-from seqart.splits import make_split
 
 THRESHOLDS = {"speed_ratio": [0.8, 1.2], "sliding_over_real": 1.5, "drift_m": 5.0}
-SALSA = C.ROOT.parent / "shared" / "datasets" / "mocap" / "cmu_salsa"
 
 
 def ratios(gen: dict, real: dict) -> dict:
@@ -37,22 +32,11 @@ def ratios(gen: dict, real: dict) -> dict:
 
 
 def main() -> None:
-    ap = C.model_args(__doc__, "salsa", "BVH folder (default: the CMU salsa folder)")
-    ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--prime-seconds", type=float, default=2.0)
-    ap.add_argument("--temperature", type=float, default=1.0)
-    a = ap.parse_args()
-    if a.quick:
-        a.minutes = 0.2
-    data = Path(a.data) if a.data else SALSA
-    model, codec, meta = C.load_measured(a)
-    split = make_split(codec.read(data), codec)
-    which = "test" if split.clips.get("test") else "valid"
+    a = C.dance_args(__doc__, 10.0).parse_args()
+    model, codec, meta, data, split, which, primer, gen_clip = C.dance(a)
     train = [Q.Positions(c) for c in split.clips["train"]]
     held = [Q.Positions(c) for c in split.clips[which]]
     fps = float(codec.options["fps"])
-    primer = split.clips[which][0].slice(0, int(round(a.prime_seconds * fps)))
-    gen_clip = Sampler(model, codec, temperature=a.temperature, seed=a.seed).generate(int(round(a.minutes * 60 * fps)), prime=primer)
     finite = bool(np.isfinite(gen_clip.frames).all())
     gen = Q.Positions(gen_clip)
     real_groups, sk = Q.group_motion(held), held[0].skeleton
