@@ -44,7 +44,6 @@ class Inside:
     c: np.ndarray  # (T, L, H) cell state
     nll: np.ndarray  # (T,) negative log-likelihood of each frame, nats
     views: dict = field(default_factory=dict)  # name -> view (module docstring)
-    events: list = field(default_factory=list)  # the clip as the live engine's events: [t, address, args]
     others: list = field(default_factory=list)  # other clips' (T_i, L, H) h and c, for the match view
 
     def states(self, kind: str = "h", layer: int = -1) -> np.ndarray:
@@ -60,8 +59,7 @@ class Inside:
                 "frames": len(self.frames), "layers": self.h.shape[1], "hidden": self.h.shape[2],
                 "h": r(self.h[:, -1]), "c": r(self.c[:, -1]), "nll": r(self.nll),
                 "views": {k: {kk: r(vv) if isinstance(vv, np.ndarray) else vv for kk, vv in v.items()}
-                          for k, v in self.views.items()},
-                "events": self.events}
+                          for k, v in self.views.items()}}
 
 
 def inside(model, clip: Clip | None, others: list | None = None) -> Inside:
@@ -91,9 +89,6 @@ def watch(model, clip: Clip):
 
 def inspect_clip(model, clip: Clip, others: list[Clip] = ()) -> Inside:
     """Everything the Inside views show for one clip (and the states of `others`, for match)."""
-    from seqart.live.events import renderer_for
-    from seqart.studio.primers import render_options
-
     if clip.modality != model.modality:
         raise SeqartError(f"inside: a {clip.modality} clip cannot go into a {model.modality} model")
     sampler, rec = watch(model, clip)
@@ -110,11 +105,6 @@ def inspect_clip(model, clip: Clip, others: list[Clip] = ()) -> Inside:
             ins.views[name].update(marks)
     if rec[0].window is not None:
         ins.views["window"] = {"kind": "window", "weights": np.stack([r.window for r in rec])}
-    renderer = renderer_for(model.codec, {k: v for k, v in render_options(model.codec).items() if k != "scale"})
-    t = 0.0
-    for f in frames:
-        t += renderer.seconds(f)
-        ins.events += [[round(t, 5), e.address, [float(a) for a in e.args]] for e in renderer.events(f, t, 1.0)]
     for other in others:
         _, r2 = watch(model, other)
         ins.others.append((np.stack([r.h for r in r2]), np.stack([r.c for r in r2])))
