@@ -31,6 +31,7 @@ from seqart.studio.session import Session
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = ("draw", "play", "dance", "perform", "inside")
 COOKIE = "seqart_studio_token"  # + a tag of the studio's own token: see cookie_name
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 def cookie_name(token: str) -> str:
@@ -38,7 +39,6 @@ def cookie_name(token: str) -> str:
     so two studios on one machine (ports 8765 and 8766) would overwrite one cookie and each log
     the other's tabs out; a name tagged from the token keeps one cookie per studio."""
     return f"{COOKIE}_{hashlib.sha256(token.encode()).hexdigest()[:12]}"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
 class Guard:
@@ -46,6 +46,7 @@ class Guard:
 
     def __init__(self, app, token: str | None, loopback: bool):
         self.app, self.token, self.loopback = app, token, loopback
+        self.cookie = cookie_name(token) if token else None  # named once, not per request
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -72,7 +73,7 @@ class Guard:
             return None
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
         cookies = dict(p.strip().split("=", 1) for p in headers.get("cookie", "").split(";") if "=" in p)
-        for candidate in (given, cookies.get(cookie_name(self.token), "")):
+        for candidate in (given, cookies.get(self.cookie, "")):
             if candidate and hmac.compare_digest(candidate.encode(), self.token.encode()):
                 return None
         return "this studio needs its token: open the URL it printed (…?token=…)"
@@ -81,12 +82,13 @@ class Guard:
 def build_app(catalog: Catalog, token: str | None = None, loopback: bool = True) -> Guard:
     """The ASGI app: pages, /api/models, /upload, the /ws socket; token None on loopback."""
     store = uploads_mod.Uploads()
+    cookie = cookie_name(token) if token else None
 
     def page(name: str):
         async def serve(request: Request):
             response = FileResponse(STATIC / f"{name}.html")
             if token and request.query_params.get("token") == token:
-                response.set_cookie(cookie_name(token), token, httponly=True, samesite="strict")
+                response.set_cookie(cookie, token, httponly=True, samesite="strict")
             return response
         return serve
 
