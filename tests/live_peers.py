@@ -175,6 +175,15 @@ def start_perform(piece: Path, seconds: float, *args: str) -> Proc:
     return Proc(cmd, env=env)
 
 
+def wait_balanced(dump: Proc, balanced=None, timeout: float = 5.0) -> None:
+    """Read a jack_midi_dump until its events balance (or `timeout` s). perform sends its last
+    note-offs as it ends, and on a loaded machine the dump may print them a while later."""
+    balanced = balanced or balanced_bytes
+    end = time.time() + timeout
+    while time.time() < end and not balanced(midi_dump_events(dump)):
+        time.sleep(0.1)
+
+
 def balanced_bytes(events) -> bool:
     """MIDI (status, note, velocity) events: per channel and pitch, strictly on, off, on, off ... off."""
     state = {}

@@ -16,7 +16,7 @@ import pytest
 
 from live_fixtures import free_port, write_piece
 from live_peers import (KEPT_TIME_MS, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump, oscdump_messages,
-                        start_jackd, start_perform, worst_late_ms)
+                        start_jackd, start_perform, wait_balanced, worst_late_ms)
 
 pytestmark = pytest.mark.peer
 
@@ -143,11 +143,7 @@ def test_jack_midi_port_vanishes_and_returns(tmp_path, tiny_notes):
         second = jack_midi_dump()
         assert perf.wait_for("reconnected; ended", 5), perf.text()
         perf.p.wait(15)
-        # perform sends its last note-offs as it ends; on a loaded machine the dump may print them
-        # a while later, so it is read until its events balance (or 5 s), not for a fixed time
-        end = time.time() + 5
-        while time.time() < end and not _balanced_after_first_on(midi_dump_events(second)):
-            time.sleep(0.1)
+        wait_balanced(second, _balanced_after_first_on)
         second.stop()
     finally:
         if jackd is not None:

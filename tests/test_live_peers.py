@@ -15,7 +15,7 @@ import pytest
 
 from live_fixtures import free_port, write_piece
 from live_peers import (KEPT_TIME_MS, Proc, balanced_bytes, jack_midi_dump, midi_dump_events, oscdump_messages, peer,
-                        perform, perform_to_oscdump, start_jackd, wait_udp, worst_late_ms)
+                        perform, perform_to_oscdump, start_jackd, wait_balanced, wait_udp, worst_late_ms)
 
 pytestmark = pytest.mark.peer
 RATE = 200.0  # the tiny strokes model's points per second
@@ -109,7 +109,7 @@ def test_jack_midi_dump_gets_every_note_with_its_note_off(tmp_path, tiny_notes):
             piece = write_piece(tmp_path / "notes.toml", tiny_notes,
                                 clock={"tempo": 240.0}, midi={"port": "seqart_peer:input", "api": "jack"})
             r = perform(piece, 2.0)
-            dump.wait_for("note off", 2)
+            wait_balanced(dump)
         finally:
             dump.stop()
     finally:
@@ -163,7 +163,7 @@ def test_a_virtual_jack_port_that_the_receiver_connects(tmp_path, tiny_notes):
             assert port is not None, perf.text()
             subprocess.run([peer("jack_connect"), port, "seqart_peer:input"], check=True)
             perf.p.wait(30)
-            time.sleep(0.3)
+            wait_balanced(dump)
         finally:
             perf.stop()
             dump.stop()
