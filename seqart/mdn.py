@@ -62,11 +62,23 @@ def split_params(raw, layout: Layout, m: int) -> tuple[list[dict], list]:
     return mixtures, cats
 
 
-def mixture_log_prob(p: dict, x: torch.Tensor) -> torch.Tensor:
-    """log p(x) under one mixture block; x (..., D) -> (...)."""
+def mixture_log_prob(p: dict, x: torch.Tensor, chol: torch.Tensor | None = None) -> torch.Tensor:
+    """log p(x) under one mixture block; x (..., D) -> (...).
+
+    chol (D, D): for a diagonal block, the Cholesky factor L of a copula correlation R = L L^T
+    shared by every component (seqart.copula): component k is then N(mu_k, S R S), S = diag(sigma_k).
+    """
     diff = x.unsqueeze(-2) - p["mu"]  # (..., M, D)
     z = diff * torch.exp(-p["log_sigma"])
-    if "rho" in p:
+    if chol is not None and "rho" not in p:
+        # y = L^-1 z for every frame and component: one (D, D) inverse, then a matmul
+        eye = torch.eye(chol.shape[-1], dtype=z.dtype, device=z.device)
+        inv = torch.linalg.solve_triangular(chol.to(z.dtype), eye, upper=False)
+        y = z @ inv.T
+        d = x.shape[-1]
+        log_det = torch.log(torch.diagonal(chol)).sum().to(z.dtype)  # log |L| = 0.5 log |R|
+        comp = -0.5 * d * LOG_2PI - p["log_sigma"].sum(-1) - log_det - 0.5 * (y * y).sum(-1)
+    elif "rho" in p:
         rho = p["rho"]
         one_m = 1 - rho * rho
         q = z[..., 0] ** 2 + z[..., 1] ** 2 - 2 * rho * z[..., 0] * z[..., 1]
@@ -77,13 +89,15 @@ def mixture_log_prob(p: dict, x: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(F.log_softmax(p["logit"], -1) + comp, dim=-1)
 
 
-def head_nll(raw: torch.Tensor, target: torch.Tensor, layout: Layout, m: int) -> dict[str, torch.Tensor]:
-    """Per-frame NLL of each block. raw (B, T, H), target (B, T, F) model space -> {name: (B, T)}."""
+def head_nll(raw: torch.Tensor, target: torch.Tensor, layout: Layout, m: int,
+             copula: dict[int, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Per-frame NLL of each block. raw (B, T, H), target (B, T, F) model space -> {name: (B, T)}.
+    copula: {mixture block index: Cholesky factor (D, D)} for the blocks that have one."""
     mixtures, cats = split_params(raw, layout, m)
     out, col = {}, 0
-    for block, p in zip(layout.mixtures, mixtures):
+    for i, (block, p) in enumerate(zip(layout.mixtures, mixtures)):
         d = len(block.channels)
-        out[block.name] = -mixture_log_prob(p, target[..., col : col + d])
+        out[block.name] = -mixture_log_prob(p, target[..., col : col + d], (copula or {}).get(i))
         col += d
     for c, logits in zip(layout.categoricals, cats):
         cls = target[..., col].long().clamp(0, c.classes - 1)  # padding may hold anything

@@ -37,6 +37,7 @@ class ModelConfig:
     z_dim: int = 0  # 0: unconditional; > 0: VAE latent size
     enc_hidden: int = 256  # per direction
     window_mixtures: int = 0  # > 0: Graves' synthesis network, K Gaussians of a soft window over the text (seqart.window)
+    copula: bool = False  # a Gaussian copula over each diagonal mixture's channels, fitted to the data (seqart.copula)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -59,6 +60,10 @@ class MDNLSTM(nn.Module):
         self.head = nn.Linear(head_in, lay.head_dim(cfg.mixtures))
         self.drop = nn.Dropout(cfg.dropout)
         self.autocond = None  # an AutoCond (seqart/autocond.py) while training with train.autocond_own > 0
+        # copula_<i>: Cholesky factor (D, D) of block i's copula correlation; identity until fitted
+        self.copula_blocks = [i for i, b in enumerate(lay.mixtures) if b.kind == "diagonal"] if cfg.copula else []
+        for i in self.copula_blocks:
+            self.register_buffer(f"copula_{i}", torch.eye(len(lay.mixtures[i].channels)))
         if cfg.z_dim:
             self.enc_fwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
             self.enc_bwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
@@ -135,12 +140,17 @@ class MDNLSTM(nn.Module):
             losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device)))
         return raw, losses
 
+    def copula_factors(self) -> dict[int, torch.Tensor]:
+        """{mixture block index: the Cholesky factor of its copula correlation}; empty without a copula."""
+        return {i: getattr(self, f"copula_{i}") for i in self.copula_blocks}
+
     def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
         """Masked NLL per block and in total ("nll"), nats per valid frame.
 
-        raw (..., head_dim), x (..., F) and mask (...) share their leading shape.
+        raw (..., head_dim), x (..., F) and mask (...) share their leading shape. In training the
+        loss is the marginal (diagonal) NLL: the copula is fitted, not learnt (seqart.copula).
         """
-        per = head_nll(raw, x, self.layout, self.cfg.mixtures)
+        per = head_nll(raw, x, self.layout, self.cfg.mixtures, None if self.training else self.copula_factors())
         m = mask.to(raw.dtype)
         n = m.sum().clamp(min=1)
         cont_m = m

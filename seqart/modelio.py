@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from seqart import checkpoint, family, limits, spec
+from seqart import checkpoint, copula, family, limits, spec
 from seqart.codecs import codec_from_config
 from seqart.codecs.base import Codec
 from seqart.errors import SeqartError
@@ -67,6 +67,8 @@ def load_model(path: Path, device: str = "cpu") -> tuple[torch.nn.Module, Codec,
         model = family.get(meta.get("family", "mdn")).rebuild(meta["model"])
         limits.cancel_check(folder)
         model.load_state_dict(weights)
+        if hasattr(model, "copula_factors"):
+            copula.check(model)
         codec = codec_from_config(meta["codec"])
     except SeqartError as e:
         raise SeqartError(f"{folder}: {e}") from None

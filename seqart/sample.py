@@ -12,6 +12,8 @@ Controls (Ha & Eck 2017, sec. 3.3; Graves 2013, sec. 5.2):
 * Graves' bias b: logits * (1 + b) and sigma * exp(-b), sharper as b grows;
 * greedy: the most likely component's mean and the most likely class
   (the same as tau -> 0).
+A model with a copula (seqart.copula) draws a diagonal block's noise correlated,
+sigma * (L @ n) with n ~ N(0, I), so tau scales the whole covariance.
 
 The channel that holds the end token (strokes: the pen state) is the
 exception to temperature and bias: it is drawn at the model's own odds, and
@@ -128,6 +130,10 @@ class Sampler:
             return t.detach().cpu().float().numpy().copy()  # own memory: later training must not leak in
 
         self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
+        # per mixture block: the Cholesky factor (D, D) of its copula correlation, or None (seqart.copula)
+        factors = model.copula_factors()
+        self.copula = [np_(factors[i]).astype(np.float64) if i in factors else None
+                       for i in range(len(model.layout.mixtures))]
         self.layer_norm = False
         if model.cfg.window_mixtures:
             from seqart.window import WindowStepper
@@ -303,12 +309,12 @@ class Sampler:
         mixtures, cats = split_params(raw.astype(np.float64), self.layout, self.m)
         greedy = self.greedy or self.temperature <= 1e-6
         tau = max(self.temperature, 1e-6)
-        cont = [self._sample_mixture(p, greedy, tau) for p in mixtures]
+        cont = [self._sample_mixture(p, greedy, tau, chol) for p, chol in zip(mixtures, self.copula)]
         classes = [self._sample_class(c.channel, logits, greedy, tau, self._end_class(c.channel))
                    for c, logits in zip(self.layout.categoricals, cats)]
         return np.concatenate(cont + [np.asarray(classes, np.float64)]).astype(np.float32)
 
-    def _sample_mixture(self, p: dict, greedy: bool, tau: float) -> np.ndarray:
+    def _sample_mixture(self, p: dict, greedy: bool, tau: float, chol: np.ndarray | None = None) -> np.ndarray:
         logits = p["logit"] * (1.0 + self.bias)
         k = int(np.argmax(logits)) if greedy else _draw(self.rng, _softmax(logits / tau))
         mu = p["mu"][k]
@@ -319,6 +325,8 @@ class Sampler:
         if "rho" in p:  # correlated pair: second draw shares rho of the first
             rho = p["rho"][k]
             n[1] = rho * n[0] + np.sqrt(1.0 - rho * rho) * n[1]
+        elif chol is not None:  # a copula: the channels' noise correlated as in the data
+            n = chol @ n
         return mu + sigma * n
 
     def _end_class(self, channel: str) -> int | None:

@@ -151,6 +151,8 @@ MODEL = [
     _s("model.z_dim", int, 0, 0, 65536, help="0: unconditional; > 0: sketch-rnn VAE latent size"),
     _s("model.enc_hidden", int, 256, 1, 65536, unit="units", help="VAE encoder size per direction"),
     _s("model.window_mixtures", int, 0, 0, 1024, help="> 0: Graves' text window with K Gaussians (handwriting)"),
+    _s("model.copula", bool, False,
+       help="correlate the channels of a diagonal mixture (poses) as in the data: a Gaussian copula fitted at every checkpoint"),
 ]
 
 DRAW = [  # the [model] section of DRAW runs (seqart.draw.model.DRAWConfig); image size comes from codec.size

@@ -27,7 +27,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from seqart import autocond, checkpoint, family, memory, precision
+from seqart import autocond, checkpoint, copula, family, memory, precision
 from seqart.codecs import codec_class, codec_from_config
 from seqart.codecs.base import Codec
 from seqart.config import TrainConfig, defaults
@@ -131,6 +131,7 @@ class Trainer:
         self.batches = Batches(self.codec, self.train_clips, self.tc.batch_size, self.tc.max_len,
                                self.tc.seed, self.tc.augment, self.rank, self.world)
         self.step, self.best, self.bad_checks = 0, math.inf, 0
+        self.copula_step = -1  # the step the copula was last fitted at
         self.metrics: dict = {}  # of the last validation, stored with every checkpoint
         self.resumed_from = latest
         if latest is not None:
@@ -173,7 +174,14 @@ class Trainer:
         dist.all_gather_object(states, self.batches.state())
         return states
 
+    def _fit_copula(self) -> None:
+        """Fit the model's copula (seqart.copula) to the training clips, once per step it is asked at."""
+        if getattr(self.model, "copula_blocks", None) and self.copula_step != self.step:
+            copula.fit(self.model, self.codec, self.train_clips, self.tc.batch_size)
+            self.copula_step = self.step
+
     def _save(self, metrics: dict, best: bool, batch_states: list[dict] | None = None) -> None:
+        self._fit_copula()  # every checkpoint samples with a copula fitted to its own network
         weights = self.model.state_dict()
         opt_t, opt_meta = _optimizer_tensors(self.opt)
         trainer_t = opt_t | {"rng.torch": torch.get_rng_state()}
@@ -226,6 +234,7 @@ class Trainer:
         stop = torch.zeros(1, device=self.device)  # NCCL reduces only GPU tensors
         batch_states = self._batch_states()
         if self.rank == 0:
+            self._fit_copula()  # before validating: evaluation uses it
             metrics = {"valid": evaluate(self.model, self.codec, self.valid_clips, self.tc.batch_size, self.tc.max_len),
                        "train": train_losses, "lr": self.lr()}
             self.metrics = metrics
