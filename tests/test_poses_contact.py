@@ -160,3 +160,24 @@ def test_shipped_salsa_pins_its_feet():
     model, codec, _ = load_model(SHIPPED)
     info = codec.info()
     assert info["pin_feet"] and set(info["feet"]) == set(FEET) and codec.layout.channels == model.layout.channels
+
+
+def test_a_stage_keeps_a_walking_dancer_near_the_start_without_sliding_planted_feet():
+    codec = PosesCodec(OPTS | {"pin_feet": True})
+    clip = _clip(codec)
+    frames = np.concatenate([clip.frames] * 3)
+    frames[:, 1] += 0.5  # a walk forward: 0.5 cm a frame (12.5 cm/s) on top of the dance
+    info = clip.meta["poses"] | {"recorded": False}
+    walk, staged = pf.decode(frames, info), pf.decode(frames, info | {"stage_seconds": 1.0})
+    start = walk.values[0, [0, 2]]
+    far = lambda m: np.linalg.norm(m.values[:, [0, 2]] - start, axis=1)  # noqa: E731
+    assert far(walk)[-1] > 150 and far(staged).max() < 0.5 * far(walk)[-1]
+    # only the root's ground position moves, and only where no foot is planted: pinned feet stay put
+    assert np.allclose(walk.values[:, 3:], staged.values[:, 3:]) and np.allclose(walk.values[:, 1], staged.values[:, 1])
+    still = lambda m: int((_foot_speeds(m).min(1) < 1e-6).sum())  # frames where a foot kept its place  # noqa: E731
+    assert still(staged) >= 0.9 * still(walk) > 0.2 * len(frames)
+    stream = pf.PoseDecoder(info | {"stage_seconds": 1.0})
+    rows = np.concatenate([stream(frames[i : i + 5]) for i in range(0, len(frames), 5)])
+    assert np.allclose(rows, staged.values, atol=1e-6)
+    recorded = clip.meta["poses"] | {"stage_seconds": 1.0}  # a recorded clip decodes as it was captured
+    assert np.array_equal(pf.decode(clip.frames, recorded).values, pf.decode(clip.frames, clip.meta["poses"]).values)

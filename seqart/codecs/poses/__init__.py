@@ -44,6 +44,7 @@ DEFAULTS = {
     "pin_feet": False,  # without contact channels: pin feet that are low and slow when decoding (any model)
     "contact_height": 0.03,  # a foot touches the floor within this many body heights above its floor...
     "contact_speed": 0.2,  # ...while moving slower than this many body heights per second
+    "stage_seconds": 0.0,  # > 0: a generated dancer drifts back to where it began (time constant, s)
     "feet": None,  # foot joint names (a list; None = the rest pose's lowest joint and its partner); learnt: {name: floor}
     "chunk_seconds": 0.0,  # cut files into clips this long for training (0 = whole files)
     "exclude": [],  # file names (without .bvh) not to read at all, e.g. a bad recording
@@ -67,7 +68,7 @@ class PosesCodec(Codec):
     legacy_options = {"contact": False, "constant": {}}
     # (with how decoding pins feet: a fine-tune may change it, the model's space stays)
     training_options = ("source_fps", "trim_start", "mirror", "speed", "chunk_seconds", "exclude", "valid", "test",
-                        "pin_feet", "contact_height", "contact_speed")
+                        "pin_feet", "contact_height", "contact_speed", "stage_seconds")
     settings = tuple(declared.OPTIONS)  # seqart/codecs/poses/settings.py
     defaults = DEFAULTS
     generation_settings = tuple(declared.GENERATION)
@@ -84,7 +85,7 @@ class PosesCodec(Codec):
         """What decoding needs, JSON-able; travels in every clip's meta['poses']."""
         o = self.options
         keys = ("skeleton", "kept", "static", "constant", "fps", "velocity", "drift", "forward",
-                "contact", "pin_feet", "feet", "contact_height", "contact_speed", "body_height")
+                "contact", "pin_feet", "feet", "contact_height", "contact_speed", "body_height", "stage_seconds")
         return {k: o[k] for k in keys}
 
     @property
@@ -198,10 +199,12 @@ class PosesCodec(Codec):
         return {"pose": "positions", "root_motion": False}
 
     def configure_sampler(self, sampler, options: dict) -> None:
-        """`--set drift=X` changes how velocities and absolute rotations are fused when decoding."""
+        """`--set drift=X` changes how velocities and absolute rotations are fused when decoding,
+        `--set stage_seconds=S` how fast a generated dancer drifts back to where it began."""
         options = spec.check_options(self.generation_settings, options)
-        if "drift" in options:
-            self.options["drift"] = options.pop("drift")
+        for key in ("drift", "stage_seconds"):
+            if key in options:
+                self.options[key] = options.pop(key)
         super().configure_sampler(sampler, options)
 
 

@@ -206,6 +206,10 @@ class PoseDecoder:
         self.feet = list(info.get("feet") or {}) if (self.flags or info.get("pin_feet")) else []
         pin = not info.get("recorded") if pin is None else pin  # a recorded clip decodes as it was captured
         self.pin = bool(self.feet) and pin and "Xposition" in self.skeleton.channels[0]
+        # the stage (info "stage_seconds" > 0, generated clips only): where no foot is planted, the root
+        # drifts back toward where the dance began, closing 1/(stage_seconds * fps) of the gap a frame
+        stage = float(info.get("stage_seconds") or 0.0) if pin else 0.0
+        self.stage_rate = 1.0 / (stage * info["fps"]) if stage > 0 and "Xposition" in self.skeleton.channels[0] else 0.0
         self.reset()
 
     def reset(self, place: bool = True) -> None:
@@ -214,6 +218,7 @@ class PoseDecoder:
         self.anchors, self.last_feet = {}, None  # foot -> (x, z) where it was planted; last (n_feet, 3) positions
         if place:
             self.pos, self.yaw = self.skeleton.offsets_array()[0].astype(np.float64), 0.0
+            self.centre = self.pos[[0, 2]].copy()  # the stage's centre (x, z), file units
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
         """(T, C) feature frames -> (T, n_channels) BVH rows (degrees, file units)."""
@@ -233,9 +238,9 @@ class PoseDecoder:
         rots[:, 0] = yaw_matrix(yaw) @ rots[:, 0]
         raw_end = 4 + K * self.width + len(self.raw_columns)
         values = _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width : raw_end], self.raw_columns)
-        if self.pin and T:
+        if (self.pin or self.stage_rate) and T:
             flags = frames[:, raw_end : raw_end + self.flags] >= 0.5 if self.flags else None
-            pos[:, [0, 2]] += self._pin_feet(values, flags)
+            pos[:, [0, 2]] += self._pin_feet(values, flags, pos[:, [0, 2]])
             values[:, [sk.channels[0].index("Xposition"), sk.channels[0].index("Zposition")]] = pos[:, [0, 2]]
         if T:
             self.pos, self.yaw, self.six = pos[-1].copy(), float(yaw[-1]), six[-1].copy()
@@ -243,15 +248,23 @@ class PoseDecoder:
                 self.reset()
         return values
 
-    def _pin_feet(self, values: np.ndarray, contact: np.ndarray | None) -> np.ndarray:
-        """BVH rows (T, n) and contact flags (T, n_feet) or None -> (T, 2) ground shifts of the root (x, z).
+    def _pin_feet(self, values: np.ndarray, contact: np.ndarray | None, root: np.ndarray) -> np.ndarray:
+        """BVH rows (T, n), contact flags (T, n_feet) or None, root (x, z) (T, 2) -> (T, 2) ground
+        shifts of the root (x, z).
 
         Without flags a foot is in contact when it is low and slow (the rule of the labels, see
         `_contact_labels`, on the pose as decoded so far). A foot that lands is anchored where it
         is; while it stays in contact the root is shifted (from then on) so that the foot keeps to
-        its anchor. Two planted feet share the shift (their mean).
+        its anchor. Two planted feet share the shift (their mean). With a stage, the frames where
+        no foot is in contact also move the root toward the centre, so a planted foot never slides.
         """
         sk, info = self.skeleton, self.info
+        if not self.pin:  # a stage alone: every frame pulls
+            shift, out = np.zeros(2), np.zeros((len(values), 2))
+            for t in range(len(values)):
+                shift -= self.stage_rate * (root[t] + shift - self.centre)
+                out[t] = shift
+            return out
         feet = joint_positions(sk, values)[:, [sk.names.index(n) for n in self.feet]]  # (T, n_feet, 3)
         if contact is None:
             floor = np.asarray(list(info["feet"].values())) + info["contact_height"] * info["body_height"]
@@ -267,6 +280,8 @@ class PoseDecoder:
             pulls = [self.anchors[f] - here[i, [0, 2]] for i, f in enumerate(self.feet) if on[i] and f in self.anchors]
             if pulls:
                 shift[[0, 2]] += np.mean(pulls, 0)
+            elif self.stage_rate and not on.any():
+                shift[[0, 2]] -= self.stage_rate * (root[t] + shift[[0, 2]] - self.centre)
             out[t] = shift[[0, 2]]
             self.last_feet = feet[t] + shift
             self.anchors = {f: self.last_feet[i, [0, 2]] for i, f in enumerate(self.feet) if on[i]}

@@ -17,6 +17,8 @@ OPTIONS = [
     Setting("codec.pin_feet", bool, False, help="without contact channels: pin low, slow feet when decoding"),
     Setting("codec.contact_height", float, 0.03, 0.0, 10.0, low_open=True, unit="body heights", help="a foot touches within"),
     Setting("codec.contact_speed", float, 0.2, 0.0, 100.0, low_open=True, unit="body heights/s", help="...moving slower"),
+    Setting("codec.stage_seconds", float, 0.0, 0.0, 1e6, **_SECONDS,
+            help="> 0: a generated dancer drifts back to where it began (time constant; never while a foot is planted)"),
     Setting("codec.feet", (list, dict), None, help="foot joint names (a list; none = found); learnt: {name: floor}"),
     Setting("codec.chunk_seconds", float, 0.0, 0.0, 1e6, **_SECONDS, help="training clips this long; 0 = whole files"),
     Setting("codec.exclude", list, [], help="file names (without .bvh) not to read"),
@@ -26,4 +28,6 @@ OPTIONS = [
     ("skeleton", "the skeleton of the first file"), ("kept", "joints with rotation channels"),
     ("static", "mean angles of the joints left out"), ("constant", "channels that never change"),
     ("body_height", "the rest pose's height, file units"))]
-GENERATION = [Setting("drift", float, None, 0.0, 1.0, low_open=True, help="weight of the absolute rotation when decoding")]
+GENERATION = [Setting("drift", float, None, 0.0, 1.0, low_open=True, help="weight of the absolute rotation when decoding"),
+              Setting("stage_seconds", float, None, 0.0, 1e6, unit="s",
+                      help="> 0: the dancer drifts back to where it began (time constant; 0 = wanders freely)")]
