@@ -11,11 +11,38 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-# Each test process (an xdist worker, or the only one) gets a JACK server name of its own, for the
-# dummy jackd the live tests start and every JACK client they run (libjack reads this variable):
-# the tests' clients have fixed names (seqart_peer, seqart_fluid...), and another worker or
-# another test run on this machine must never share their server, nor a person's own JACK.
-os.environ["JACK_DEFAULT_SERVER"] = f"seqart-test-{os.getpid()}"
+
+
+def _jack_server_name() -> str:
+    """A JACK server name for this test process, held (a lock file) for the process's life.
+
+    Each test process (an xdist worker, or the only one) gets a server of its own, for the dummy
+    jackd the live tests start and every JACK client they run (libjack reads JACK_DEFAULT_SERVER):
+    the tests' clients have fixed names (seqart_peer, seqart_fluid...), and another worker or
+    another test run on this machine must never share their server, nor a person's own JACK.
+    The names are reused from run to run (worker id + the first free slot), not made from the pid:
+    JACK's registry (/dev/shm/jack-shm-registry) has 8 server slots and frees a dead server's slot
+    only when a server of the same name starts, so every killed pid-named server leaked a slot
+    until, a few test runs later, no jackd could start ("Too many servers already active").
+    """
+    import fcntl
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    for k in range(4):
+        name = f"seqart-test-{worker}-{k}"
+        lock = open(os.path.join("/tmp", f".{name}.lock"), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another test run on this machine holds it
+            lock.close()
+            continue
+        _HELD.append(lock)
+        return name
+    return f"seqart-test-{os.getpid()}"
+
+
+_HELD: list = []  # the lock files of the names this process holds
+os.environ["JACK_DEFAULT_SERVER"] = _jack_server_name()
 
 from pathlib import Path  # noqa: E402
 

@@ -117,7 +117,11 @@ def start_jackd(period: int = 256) -> Proc | None:
             return proc
         proc.stop()
         time.sleep(1.0)
-    pytest.fail("jackd -d dummy did not start: " + proc.text()[-300:])
+    why = proc.text()
+    if "Too many servers already active" in why:  # dead servers' slots (see conftest._jack_server_name)
+        why = ("JACK's server registry is full of dead servers: with no JACK server running, remove "
+               "/dev/shm/jack-shm-registry and /dev/shm/jack-*; " + why[-200:])
+    pytest.fail("jackd -d dummy did not start: " + why[-300:])
 
 
 def jack_ports() -> list[str]:
