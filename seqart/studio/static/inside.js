@@ -79,8 +79,9 @@ function drawProbabilities(msg) {
   const end = Object.values(msg.views).find((x) => x.kind === "classes" && x.end);
   const series = end ? end.probs[0].slice(1).map((_, k) => end.probs.map((p) => p[k + 1])) : [msg.nll];
   canvas.width = Math.max(1, msg.frames * CW);
-  const top = end ? 1 : Math.max(...msg.nll, 1e-9), colours = ["blue", "orange", "green"];
-  ["#1f77b4", "#ff7f0e", "#2ca02c"].slice(0, series.length).forEach((colour, s) => {
+  const top = end ? 1 : Math.max(...msg.nll, 1e-9);
+  const colours = [["#1f77b4", "blue"], ["#ff7f0e", "orange"], ["#2ca02c", "green"]];  // [stroke, name in the title]
+  colours.slice(0, series.length).forEach(([colour], s) => {
     ctx.strokeStyle = colour; ctx.beginPath();
     series[s].forEach((v, t) => ctx.lineTo(t * CW, canvas.height - 2 - (canvas.height - 4) * v / top));
     ctx.stroke();
@@ -88,7 +89,7 @@ function drawProbabilities(msg) {
   // Class names from the codec where it gives them; class 0 is 1 minus the rest, so it is not drawn.
   const name = (k) => (end.labels ? end.labels[k] : `${end.channel} = ${k}`);
   document.getElementById("probs-title").textContent = end
-    ? `probability of each ${end.channel} class but ${name(0)} (${series.slice(0, 3).map((_, k) => `${colours[k]}: ${name(k + 1)}`).join(", ")}) at each step`
+    ? `probability of each ${end.channel} class but ${name(0)} (${series.slice(0, 3).map((_, k) => `${colours[k][1]}: ${name(k + 1)}`).join(", ")}) at each step`
     : "NLL of each frame (nats)";
 }
 
