@@ -62,21 +62,27 @@ def split_params(raw, layout: Layout, m: int) -> tuple[list[dict], list]:
     return mixtures, cats
 
 
-def mixture_log_prob(p: dict, x: torch.Tensor, chol: torch.Tensor | None = None) -> torch.Tensor:
+def mixture_log_prob(p: dict, x: torch.Tensor, chol: torch.Tensor | None = None, lag: float = 0.0,
+                     prev: torch.Tensor | None = None) -> torch.Tensor:
     """log p(x) under one mixture block; x (..., D) -> (...).
 
     chol (D, D): for a diagonal block, the Cholesky factor L of a copula correlation R = L L^T
     shared by every component (seqart.copula): component k is then N(mu_k, S R S), S = diag(sigma_k).
+    lag and prev (..., D): the copula's noise carries over between frames, w_t = lag w_(t-1) +
+    sqrt(1 - lag^2) e_t with w the whitened noise L^-1 z; prev is the previous frame's w (zeros
+    where there is none, which scores that frame as a fresh draw).
     """
     diff = x.unsqueeze(-2) - p["mu"]  # (..., M, D)
     z = diff * torch.exp(-p["log_sigma"])
     if chol is not None and "rho" not in p:
-        # y = L^-1 z for every frame and component: one (D, D) inverse, then a matmul
-        eye = torch.eye(chol.shape[-1], dtype=z.dtype, device=z.device)
-        inv = torch.linalg.solve_triangular(chol.to(z.dtype), eye, upper=False)
-        y = z @ inv.T
+        y = whiten(z, chol)  # (..., M, D)
         d = x.shape[-1]
         log_det = torch.log(torch.diagonal(chol)).sum().to(z.dtype)  # log |L| = 0.5 log |R|
+        if lag and prev is not None:
+            first = (prev == 0).all(-1, keepdim=True).unsqueeze(-2)  # (..., 1, 1): no previous frame
+            scale = torch.where(first, torch.ones_like(first, dtype=z.dtype), torch.full_like(first, math.sqrt(1 - lag * lag), dtype=z.dtype))
+            y = torch.where(first, y, (y - lag * prev.unsqueeze(-2)) / scale)
+            log_det = log_det + d * torch.log(scale).squeeze(-1)
         comp = -0.5 * d * LOG_2PI - p["log_sigma"].sum(-1) - log_det - 0.5 * (y * y).sum(-1)
     elif "rho" in p:
         rho = p["rho"]
@@ -89,18 +95,55 @@ def mixture_log_prob(p: dict, x: torch.Tensor, chol: torch.Tensor | None = None)
     return torch.logsumexp(F.log_softmax(p["logit"], -1) + comp, dim=-1)
 
 
+def whiten(z: torch.Tensor, chol: torch.Tensor) -> torch.Tensor:
+    """L^-1 z for standardised residuals z (..., D): one (D, D) triangular inverse, then a matmul."""
+    eye = torch.eye(chol.shape[-1], dtype=z.dtype, device=z.device)
+    return z @ torch.linalg.solve_triangular(chol.to(z.dtype), eye, upper=False).T
+
+
 def head_nll(raw: torch.Tensor, target: torch.Tensor, layout: Layout, m: int,
-             copula: dict[int, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-    """Per-frame NLL of each block. raw (B, T, H), target (B, T, F) model space -> {name: (B, T)}.
-    copula: {mixture block index: Cholesky factor (D, D)} for the blocks that have one."""
+             copula: dict[int, tuple] | None = None, starts: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Per-frame NLL of each block. raw (..., N, H), target (..., N, F) model space -> {name: (..., N)}.
+
+    copula: {mixture block index: (Cholesky factor (D, D), lag)} for the blocks that have one. With a
+    lag, each frame is scored given the previous frame's whitened residual: the previous row along
+    N, except where `starts` (N,) marks a sequence's first frame (default: only row 0)."""
     mixtures, cats = split_params(raw, layout, m)
     out, col = {}, 0
     for i, (block, p) in enumerate(zip(layout.mixtures, mixtures)):
         d = len(block.channels)
-        out[block.name] = -mixture_log_prob(p, target[..., col : col + d], (copula or {}).get(i))
+        x = target[..., col : col + d]
+        chol, lag = (copula or {}).get(i, (None, 0.0))
+        prev = previous_noise(p, x, chol, starts) if chol is not None and lag else None
+        out[block.name] = -mixture_log_prob(p, x, chol, lag, prev)
         col += d
     for c, logits in zip(layout.categoricals, cats):
         cls = target[..., col].long().clamp(0, c.classes - 1)  # padding may hold anything
         out[c.channel] = F.cross_entropy(logits.reshape(-1, c.classes), cls.reshape(-1), reduction="none").view_as(cls).to(logits.dtype)
         col += 1
     return out
+
+
+def residual(p: dict, x: torch.Tensor) -> torch.Tensor:
+    """Standardised residuals (..., D) of x (..., D) under each frame's most responsible component."""
+    z = (x.unsqueeze(-2) - p["mu"]) * torch.exp(-p["log_sigma"])  # (..., M, D)
+    log_w = torch.log_softmax(p["logit"], -1) - p["log_sigma"].sum(-1) - 0.5 * (z * z).sum(-1)
+    k = log_w.argmax(-1, keepdim=True)  # (..., 1)
+    return torch.take_along_dim(z, k.unsqueeze(-1), dim=-2).squeeze(-2)
+
+
+def previous_noise(p: dict, x: torch.Tensor, chol: torch.Tensor, starts: torch.Tensor | None) -> torch.Tensor:
+    """(..., N, D): each frame's previous whitened residual along N, zeros at a sequence's start."""
+    w = whiten(residual(p, x), chol)
+    prev = torch.cat([torch.zeros_like(w[..., :1, :]), w[..., :-1, :]], -2)
+    if starts is not None:
+        prev = prev * (~starts).to(prev.dtype).unsqueeze(-1)
+    return prev
+
+
+def starts_of(mask: torch.Tensor) -> torch.Tensor:
+    """(N,) for the N valid frames of a padded batch mask (B, T), in row-major order: True at
+    each sequence's first frame."""
+    first = torch.zeros_like(mask)
+    first[:, 0] = True
+    return first[mask]

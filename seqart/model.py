@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from seqart.errors import SeqartError
 from seqart.layout import Layout
-from seqart.mdn import head_nll
+from seqart.mdn import head_nll, starts_of
 from seqart.precision import full_precision
 from seqart.rnn import make_decoder
 
@@ -60,10 +60,12 @@ class MDNLSTM(nn.Module):
         self.head = nn.Linear(head_in, lay.head_dim(cfg.mixtures))
         self.drop = nn.Dropout(cfg.dropout)
         self.autocond = None  # an AutoCond (seqart/autocond.py) while training with train.autocond_own > 0
-        # copula_<i>: Cholesky factor (D, D) of block i's copula correlation; identity until fitted
+        # copula_<i>: Cholesky factor (D, D) of block i's copula correlation, identity until fitted;
+        # copula_<i>_lag: how much of its noise carries over to the next frame, 0 until fitted
         self.copula_blocks = [i for i, b in enumerate(lay.mixtures) if b.kind == "diagonal"] if cfg.copula else []
         for i in self.copula_blocks:
             self.register_buffer(f"copula_{i}", torch.eye(len(lay.mixtures[i].channels)))
+            self.register_buffer(f"copula_{i}_lag", torch.zeros(()))
         if cfg.z_dim:
             self.enc_fwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
             self.enc_bwd = nn.LSTM(self.in_dim, cfg.enc_hidden, batch_first=True)
@@ -137,20 +139,25 @@ class MDNLSTM(nn.Module):
         with full_precision(x.device.type):
             valid = x[mask]
             raw = self.head(self.drop(out[mask].float()))
-            losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device)))
+            losses.update(self.nll(raw, valid, torch.ones(len(valid), dtype=torch.bool, device=x.device),
+                                   starts_of(mask)))
         return raw, losses
 
-    def copula_factors(self) -> dict[int, torch.Tensor]:
-        """{mixture block index: the Cholesky factor of its copula correlation}; empty without a copula."""
-        return {i: getattr(self, f"copula_{i}") for i in self.copula_blocks}
+    def copula_factors(self) -> dict[int, tuple[torch.Tensor, float]]:
+        """{mixture block index: (Cholesky factor of its copula correlation, lag)}; empty without a copula."""
+        return {i: (getattr(self, f"copula_{i}"), float(getattr(self, f"copula_{i}_lag"))) for i in self.copula_blocks}
 
-    def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    def nll(self, raw: torch.Tensor, x: torch.Tensor, mask: torch.Tensor,
+            starts: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Masked NLL per block and in total ("nll"), nats per valid frame.
 
-        raw (..., head_dim), x (..., F) and mask (...) share their leading shape. In training the
-        loss is the marginal (diagonal) NLL: the copula is fitted, not learnt (seqart.copula).
+        raw (..., head_dim), x (..., F) and mask (...) share their leading shape; starts (N,) marks
+        the rows that begin a sequence when rows are consecutive frames (a copula's lag reads the
+        row before). In training the loss is the marginal (diagonal) NLL: the copula is fitted,
+        not learnt (seqart.copula).
         """
-        per = head_nll(raw, x, self.layout, self.cfg.mixtures, None if self.training else self.copula_factors())
+        copula = None if self.training else self.copula_factors()
+        per = head_nll(raw, x, self.layout, self.cfg.mixtures, copula, starts)
         m = mask.to(raw.dtype)
         n = m.sum().clamp(min=1)
         cont_m = m

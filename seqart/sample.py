@@ -12,8 +12,9 @@ Controls (Ha & Eck 2017, sec. 3.3; Graves 2013, sec. 5.2):
 * Graves' bias b: logits * (1 + b) and sigma * exp(-b), sharper as b grows;
 * greedy: the most likely component's mean and the most likely class
   (the same as tau -> 0).
-A model with a copula (seqart.copula) draws a diagonal block's noise correlated,
-sigma * (L @ n) with n ~ N(0, I), so tau scales the whole covariance.
+A model with a copula (seqart.copula) draws a diagonal block's noise correlated across
+channels and carried over between frames, sigma * (L @ w) with w an AR(1) series of
+N(0, I) draws, so tau scales the whole covariance.
 
 The channel that holds the end token (strokes: the pen state) is the
 exception to temperature and bias: it is drawn at the model's own odds, and
@@ -130,9 +131,9 @@ class Sampler:
             return t.detach().cpu().float().numpy().copy()  # own memory: later training must not leak in
 
         self.head_w, self.head_b = np_(model.head.weight), np_(model.head.bias)
-        # per mixture block: the Cholesky factor (D, D) of its copula correlation, or None (seqart.copula)
+        # per mixture block: (Cholesky factor (D, D) of its copula correlation, lag), or None (seqart.copula)
         factors = model.copula_factors()
-        self.copula = [np_(factors[i]).astype(np.float64) if i in factors else None
+        self.copula = [(np_(factors[i][0]).astype(np.float64), factors[i][1]) if i in factors else None
                        for i in range(len(model.layout.mixtures))]
         self.layer_norm = False
         if model.cfg.window_mixtures:
@@ -177,6 +178,7 @@ class Sampler:
         self._input = self._with_z(start)
         self.done, self.frames = False, 0
         self._prev = None  # the last model-space frame, for a codec's `allowed_after`
+        self.noise = [None] * len(self.layout.mixtures)  # per block: the copula's last whitened noise
         if self.window is not None:
             self.window.reset()
 
@@ -309,12 +311,12 @@ class Sampler:
         mixtures, cats = split_params(raw.astype(np.float64), self.layout, self.m)
         greedy = self.greedy or self.temperature <= 1e-6
         tau = max(self.temperature, 1e-6)
-        cont = [self._sample_mixture(p, greedy, tau, chol) for p, chol in zip(mixtures, self.copula)]
+        cont = [self._sample_mixture(p, greedy, tau, i) for i, p in enumerate(mixtures)]
         classes = [self._sample_class(c.channel, logits, greedy, tau, self._end_class(c.channel))
                    for c, logits in zip(self.layout.categoricals, cats)]
         return np.concatenate(cont + [np.asarray(classes, np.float64)]).astype(np.float32)
 
-    def _sample_mixture(self, p: dict, greedy: bool, tau: float, chol: np.ndarray | None = None) -> np.ndarray:
+    def _sample_mixture(self, p: dict, greedy: bool, tau: float, block: int = 0) -> np.ndarray:
         logits = p["logit"] * (1.0 + self.bias)
         k = int(np.argmax(logits)) if greedy else _draw(self.rng, _softmax(logits / tau))
         mu = p["mu"][k]
@@ -325,8 +327,12 @@ class Sampler:
         if "rho" in p:  # correlated pair: second draw shares rho of the first
             rho = p["rho"][k]
             n[1] = rho * n[0] + np.sqrt(1.0 - rho * rho) * n[1]
-        elif chol is not None:  # a copula: the channels' noise correlated as in the data
-            n = chol @ n
+        elif self.copula[block] is not None:  # a copula: the channels' noise correlated as in the data,
+            chol, lag = self.copula[block]  # and carried over from the frame before (seqart.copula)
+            w = self.noise[block]
+            w = n if w is None else lag * w + np.sqrt(1.0 - lag * lag) * n
+            self.noise[block] = w
+            n = chol @ w
         return mu + sigma * n
 
     def _end_class(self, channel: str) -> int | None:

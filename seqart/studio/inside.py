@@ -179,7 +179,7 @@ def _nll(sampler, raw: np.ndarray, target: np.ndarray) -> np.ndarray:
 
     from seqart.mdn import head_nll
 
-    copula = {i: torch.from_numpy(c).float() for i, c in enumerate(sampler.copula) if c is not None}
+    copula = {i: (torch.from_numpy(c[0]).float(), c[1]) for i, c in enumerate(sampler.copula) if c is not None}
     with torch.no_grad():
         parts = head_nll(torch.from_numpy(raw).float()[None], torch.from_numpy(target).float()[None],
                          sampler.layout, sampler.m, copula)
