@@ -79,10 +79,10 @@ def mixture_log_prob(p: dict, x: torch.Tensor, chol: torch.Tensor | None = None,
         d = x.shape[-1]
         log_det = torch.log(torch.diagonal(chol)).sum().to(z.dtype)  # log |L| = 0.5 log |R|
         if lag and prev is not None:
-            first = (prev == 0).all(-1, keepdim=True).unsqueeze(-2)  # (..., 1, 1): no previous frame
-            scale = torch.where(first, torch.ones_like(first, dtype=z.dtype), torch.full_like(first, math.sqrt(1 - lag * lag), dtype=z.dtype))
-            y = torch.where(first, y, (y - lag * prev.unsqueeze(-2)) / scale)
-            log_det = log_det + d * torch.log(scale).squeeze(-1)
+            first = (prev == 0).all(-1, keepdim=True)  # (..., 1): no previous frame, a fresh draw
+            keep = math.sqrt(1 - lag * lag)  # the new part of each frame's noise has this spread
+            y = torch.where(first.unsqueeze(-1), y, (y - lag * prev.unsqueeze(-2)) / keep)
+            log_det = log_det + torch.where(first, 0.0, d * math.log(keep)).to(z.dtype)
         comp = -0.5 * d * LOG_2PI - p["log_sigma"].sum(-1) - log_det - 0.5 * (y * y).sum(-1)
     elif "rho" in p:
         rho = p["rho"]
