@@ -240,7 +240,7 @@ class PoseDecoder:
         values = _to_values(sk, info, rots, pos, frames[:, 4 + K * self.width : raw_end], self.raw_columns)
         if (self.pin or self.stage_rate) and T:
             flags = frames[:, raw_end : raw_end + self.flags] >= 0.5 if self.flags else None
-            pos[:, [0, 2]] += self._pin_feet(values, flags, pos[:, [0, 2]])
+            pos[:, [0, 2]] += self._ground_shifts(values, flags, pos[:, [0, 2]])
             values[:, [sk.channels[0].index("Xposition"), sk.channels[0].index("Zposition")]] = pos[:, [0, 2]]
         if T:
             self.pos, self.yaw, self.six = pos[-1].copy(), float(yaw[-1]), six[-1].copy()
@@ -248,9 +248,9 @@ class PoseDecoder:
                 self.reset()
         return values
 
-    def _pin_feet(self, values: np.ndarray, contact: np.ndarray | None, root: np.ndarray) -> np.ndarray:
+    def _ground_shifts(self, values: np.ndarray, contact: np.ndarray | None, root: np.ndarray) -> np.ndarray:
         """BVH rows (T, n), contact flags (T, n_feet) or None, root (x, z) (T, 2) -> (T, 2) ground
-        shifts of the root (x, z).
+        shifts of the root (x, z): planted feet pinned (when the decoder pins) and the stage's pull.
 
         Without flags a foot is in contact when it is low and slow (the rule of the labels, see
         `_contact_labels`, on the pose as decoded so far). A foot that lands is anchored where it
